@@ -1,0 +1,40 @@
+"""augury: anomaly detection and early warning for multivariate time series.
+
+Public API (see DESIGN.md): ``Dataset``, ``load_dataset``, ``load_collection``,
+``create_detector``, ``list_detectors``, ``load_detector``, ``Detector`` and the typed errors.
+Metrics live in :mod:`augury.metrics`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from augury.data.dataset import Dataset
+from augury.data.loaders import load_collection, load_dataset
+from augury.detectors.base import Detector, load_detector
+from augury.detectors.registry import create_detector, list_detectors
+from augury.errors import (
+    AuguryError,
+    DataError,
+    MetricError,
+    MissingResourceError,
+    ModelFormatError,
+    NotFittedError,
+)
+
+__all__ = [
+    "AuguryError",
+    "DataError",
+    "Dataset",
+    "Detector",
+    "MetricError",
+    "MissingResourceError",
+    "ModelFormatError",
+    "NotFittedError",
+    "__version__",
+    "create_detector",
+    "list_detectors",
+    "load_collection",
+    "load_dataset",
+    "load_detector",
+]

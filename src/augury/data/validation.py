@@ -1,0 +1,112 @@
+"""Validation of series and labels. Every failure raises ``DataError`` naming where and what."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from augury.errors import DataError
+
+NanPolicy = Literal["error", "interpolate", "zero"]
+
+
+def _where(source: str | None) -> str:
+    return f"{source}: " if source else ""
+
+
+def check_series(
+    x: np.ndarray | pd.DataFrame,
+    *,
+    source: str | None = None,
+    columns: list[str] | None = None,
+    nan_policy: NanPolicy = "error",
+    min_length: int = 1,
+) -> np.ndarray:
+    """Return ``x`` as a finite float32 array ``[T, C]`` or raise ``DataError``.
+
+    ``x`` may be ``[T]`` (one channel), ``[T, C]`` or a DataFrame whose columns are channels.
+    ``source`` (a file name) and ``columns`` (channel names) make the messages specific.
+    ``nan_policy``: ``"error"`` (default), ``"interpolate"`` (linear in time per channel, edges
+    filled with the nearest value) or ``"zero"``. ``inf`` is always an error.
+    """
+    where = _where(source)
+    if isinstance(x, pd.DataFrame):
+        columns = [str(c) for c in x.columns]
+        bad = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
+        if bad:
+            col = bad[0]
+            values = pd.to_numeric(x[col], errors="coerce")
+            row = int(np.flatnonzero(values.isna() & x[col].notna())[0]) if (values.isna() & x[col].notna()).any() else 0
+            raise DataError(
+                f"{where}column {col!r} is not numeric (row {row}: {x[col].iloc[row]!r}); "
+                "expected numbers in every channel column"
+            )
+        x = x.to_numpy()
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{where}values are not numeric: {exc}") from exc
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise DataError(f"{where}expected a 2-D [time, channels] array, got shape {arr.shape}")
+    if arr.shape[1] == 0:
+        raise DataError(f"{where}no channels (shape {arr.shape})")
+    if arr.shape[0] < min_length:
+        raise DataError(f"{where}series has {arr.shape[0]} time steps; at least {min_length} are needed")
+    names = columns if columns is not None and len(columns) == arr.shape[1] else None
+
+    def name(c: int) -> str:
+        return f"column {names[c]!r}" if names else f"channel {c}"
+
+    inf = np.isinf(arr)
+    if inf.any():
+        r, c = np.argwhere(inf)[0]
+        raise DataError(f"{where}{name(c)} row {r} is {arr[r, c]}; expected finite values")
+    nan = np.isnan(arr)
+    if nan.any():
+        if nan_policy == "error":
+            r, c = np.argwhere(nan)[0]
+            raise DataError(
+                f"{where}{name(c)} row {r} is NaN ({int(nan.sum())} NaN values in all); "
+                "pass nan_policy='interpolate' or 'zero' to repair them"
+            )
+        if nan_policy == "zero":
+            arr = np.where(nan, 0.0, arr)
+        elif nan_policy == "interpolate":
+            df = pd.DataFrame(arr).interpolate(method="linear", limit_direction="both", axis=0)
+            if df.isna().any().any():
+                c = int(np.flatnonzero(df.isna().all(axis=0).to_numpy())[0])
+                raise DataError(f"{where}{name(c)} is entirely NaN; nothing to interpolate from")
+            arr = df.to_numpy()
+        else:
+            raise DataError(f"unknown nan_policy {nan_policy!r}; expected 'error', 'interpolate' or 'zero'")
+    return arr.astype(np.float32)
+
+
+def check_labels(y: np.ndarray, n_steps: int, *, source: str | None = None) -> np.ndarray:
+    """Return labels as uint8 ``[n_steps]`` of 0/1 or raise ``DataError``."""
+    where = _where(source)
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise DataError(f"{where}labels must be 1-D, got shape {arr.shape}")
+    if arr.shape[0] != n_steps:
+        raise DataError(f"{where}has {arr.shape[0]} labels for {n_steps} time steps; expected one label per step")
+    try:
+        num = arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{where}labels are not numeric: {exc}") from exc
+    bad = ~np.isin(num, (0.0, 1.0))
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{where}label at row {r} is {arr[r]!r}; expected 0 or 1")
+    return num.astype(np.uint8)
+
+
+def constant_channels(x: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+    """Indices of channels whose variance over ``x`` ``[T, C]`` is ``<= tol``."""
+    return np.flatnonzero(np.var(np.asarray(x, dtype=np.float64), axis=0) <= tol)

@@ -1,0 +1,80 @@
+"""Sliding windows over a series and the inverse map from window scores back to time steps.
+
+The inverse map is what makes every detector return *one score per time step*: a step's score
+is the mean of the scores that the windows covering it gave it. With ``stride == window`` this
+is plain concatenation. When ``T - window`` is not a multiple of ``stride`` the last window
+would stop short of the end, so one extra window aligned to the end of the series is added;
+the tail steps are then covered too (averaged with the previous window where they overlap).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from augury.errors import DataError
+
+
+def window_starts(n_steps: int, window: int, stride: int = 1) -> np.ndarray:
+    """Start indices of the windows that cover all ``n_steps`` steps (last one end-aligned).
+
+    Returns an int64 array ``[N]``. Raises ``DataError`` if the series is shorter than one window.
+    """
+    if window < 1 or stride < 1:
+        raise DataError(f"window and stride must be >= 1 (got window={window}, stride={stride})")
+    if n_steps < window:
+        raise DataError(f"series has {n_steps} time steps, shorter than one window of {window} steps")
+    starts = np.arange(0, n_steps - window + 1, stride, dtype=np.int64)
+    if starts[-1] != n_steps - window:
+        starts = np.append(starts, n_steps - window)
+    return starts
+
+
+def sliding_windows(x: np.ndarray, window: int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of a series ``x`` ``[T, C]`` (or ``[T]``).
+
+    Returns ``(windows, starts)``: ``windows`` is ``[N, window, C]`` (``[N, window]`` for 1-D input),
+    a read-only view when possible (copy before writing), and ``starts`` ``[N]`` as in
+    :func:`window_starts`.
+    """
+    x = np.asarray(x)
+    starts = window_starts(x.shape[0], window, stride)
+    view = sliding_window_view(x, window, axis=0)  # [T-W+1, (C,) W]
+    if x.ndim == 2:
+        view = view.transpose(0, 2, 1)
+    return view[starts], starts
+
+
+def windows_to_steps(
+    scores: np.ndarray, starts: np.ndarray, n_steps: int, window: int
+) -> np.ndarray:
+    """Map window scores back to one score per time step by averaging over covering windows.
+
+    ``scores`` is ``[N]`` (one score per window, spread over its ``window`` steps) or
+    ``[N, window]`` (one score per position of each window). ``starts`` are the window starts.
+    Returns float64 ``[n_steps]``; a step no window covers raises ``DataError``.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    starts = np.asarray(starts, dtype=np.int64)
+    if scores.shape[0] != starts.shape[0]:
+        raise DataError(f"got {scores.shape[0]} window scores for {starts.shape[0]} windows")
+    counts = np.zeros(n_steps + 1, dtype=np.float64)
+    np.add.at(counts, starts, 1.0)
+    np.add.at(counts, starts + window, -1.0)
+    counts = np.cumsum(counts)[:n_steps]
+    if scores.ndim == 1:
+        # Difference array: O(T + N) instead of touching every (window, position) pair.
+        sums = np.zeros(n_steps + 1, dtype=np.float64)
+        np.add.at(sums, starts, scores)
+        np.add.at(sums, starts + window, -scores)
+        sums = np.cumsum(sums)[:n_steps]
+    elif scores.ndim == 2 and scores.shape[1] == window:
+        sums = np.zeros(n_steps, dtype=np.float64)
+        for k in range(window):
+            np.add.at(sums, starts + k, scores[:, k])
+    else:
+        raise DataError(f"window scores must be [N] or [N, {window}], got shape {scores.shape}")
+    if np.any(counts < 0.5):
+        first = int(np.argmax(counts < 0.5))
+        raise DataError(f"time step {first} is not covered by any window (window={window})")
+    return sums / counts

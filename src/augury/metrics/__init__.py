@@ -1,0 +1,1 @@
+"""Evaluation metrics (filled in by the metrics module set)."""

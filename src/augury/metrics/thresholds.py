@@ -1,0 +1,115 @@
+"""Threshold strategies: small objects fitted on *training* scores, applied to test scores.
+
+Each strategy has ``fit(train_scores) -> self`` (sets ``threshold_``) and
+``apply(scores) -> 0/1 array`` (``score > threshold_``). A strategy is named by a short
+spec string so that it can live in a JSON config or on the command line:
+``"percentile:99"``, ``"fixed:3.5"``, ``"topk:0.01"`` (flag the top fraction of training
+scores), ``"spot:1e-3"`` (streaming extreme-value threshold, see :class:`SPOT`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from augury.errors import MetricError
+
+
+def _finite_1d(scores: np.ndarray, what: str) -> np.ndarray:
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    if s.size == 0:
+        raise MetricError(f"{what}: no scores")
+    if not np.all(np.isfinite(s)):
+        raise MetricError(f"{what}: scores contain NaN or inf at index {int(np.flatnonzero(~np.isfinite(s))[0])}")
+    return s
+
+
+class ThresholdStrategy:
+    """Base class: subclasses set ``threshold_`` in ``fit``."""
+
+    threshold_: float
+
+    def fit(self, train_scores: np.ndarray) -> ThresholdStrategy:
+        raise NotImplementedError
+
+    def apply(self, scores: np.ndarray) -> np.ndarray:
+        """0/1 predictions ``[T]`` (int64): 1 where ``score > threshold_``."""
+        if not hasattr(self, "threshold_"):
+            raise MetricError(f"{type(self).__name__}.apply called before fit")
+        return (_finite_1d(scores, "threshold.apply") > self.threshold_).astype(np.int64)
+
+    def spec(self) -> str:
+        """The spec string that rebuilds this strategy with :func:`parse_threshold`."""
+        raise NotImplementedError
+
+
+class Percentile(ThresholdStrategy):
+    """``threshold_ = percentile(train_scores, q)``; ``q`` in [0, 100]."""
+
+    def __init__(self, q: float = 99.0) -> None:
+        if not 0.0 <= q <= 100.0:
+            raise MetricError(f"percentile must be in [0, 100], got {q}")
+        self.q = float(q)
+
+    def fit(self, train_scores: np.ndarray) -> Percentile:
+        self.threshold_ = float(np.percentile(_finite_1d(train_scores, "percentile threshold"), self.q))
+        return self
+
+    def spec(self) -> str:
+        return f"percentile:{self.q:g}"
+
+
+class Fixed(ThresholdStrategy):
+    """A fixed threshold value (``fit`` ignores the scores)."""
+
+    def __init__(self, value: float) -> None:
+        self.value = float(value)
+
+    def fit(self, train_scores: np.ndarray | None = None) -> Fixed:
+        self.threshold_ = self.value
+        return self
+
+    def spec(self) -> str:
+        return f"fixed:{self.value:g}"
+
+
+class TopK(ThresholdStrategy):
+    """Flag the top ``fraction`` of training scores: the threshold is the k-th largest score."""
+
+    def __init__(self, fraction: float = 0.01) -> None:
+        if not 0.0 < fraction < 1.0:
+            raise MetricError(f"top-k fraction must be in (0, 1), got {fraction}")
+        self.fraction = float(fraction)
+
+    def fit(self, train_scores: np.ndarray) -> TopK:
+        s = np.sort(_finite_1d(train_scores, "top-k threshold"))[::-1]
+        k = max(1, int(round(self.fraction * s.size)))
+        # ``score > threshold`` must flag k points, so sit just below the k-th largest.
+        self.threshold_ = float(np.nextafter(s[k - 1], -np.inf))
+        return self
+
+    def spec(self) -> str:
+        return f"topk:{self.fraction:g}"
+
+
+def parse_threshold(spec: str | ThresholdStrategy) -> ThresholdStrategy:
+    """Build a strategy from a spec string such as ``"percentile:99"`` (see module docstring)."""
+    if isinstance(spec, ThresholdStrategy):
+        return spec
+    kind, _, arg = str(spec).partition(":")
+    kind = kind.strip().lower()
+    try:
+        if kind == "percentile":
+            return Percentile(float(arg) if arg else 99.0)
+        if kind == "fixed":
+            return Fixed(float(arg))
+        if kind == "topk":
+            return TopK(float(arg) if arg else 0.01)
+        if kind in ("spot", "pot"):
+            from augury.metrics.spot import SPOT
+
+            return SPOT(q=float(arg) if arg else 1e-3)
+    except ValueError as exc:
+        raise MetricError(f"threshold spec {spec!r}: {exc}") from exc
+    raise MetricError(
+        f"unknown threshold spec {spec!r}; expected percentile:Q, fixed:V, topk:FRACTION or spot:RISK"
+    )
