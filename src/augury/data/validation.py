@@ -110,3 +110,29 @@ def check_labels(y: np.ndarray, n_steps: int, *, source: str | None = None) -> n
 def constant_channels(x: np.ndarray, tol: float = 1e-8) -> np.ndarray:
     """Indices of channels whose variance over ``x`` ``[T, C]`` is ``<= tol``."""
     return np.flatnonzero(np.var(np.asarray(x, dtype=np.float64), axis=0) <= tol)
+
+
+def check_same_channels(
+    train_channels: list[str],
+    test_channels: list[str],
+    *,
+    train_source: str | None = None,
+    test_source: str | None = None,
+) -> None:
+    """Raise ``DataError`` unless train and test have the same channels in the same order.
+
+    Names are compared only when both sides carry real names (e.g. CSV headers); otherwise
+    only the counts must agree.
+    """
+    tr, te = train_source or "train", test_source or "test"
+    if len(train_channels) != len(test_channels):
+        raise DataError(
+            f"{tr} has {len(train_channels)} channels but {te} has {len(test_channels)}; "
+            "expected the same channels in train and test"
+        )
+    for i, (a, b) in enumerate(zip(train_channels, test_channels, strict=True)):
+        if a != b:
+            raise DataError(
+                f"{te}: column {i} is {b!r} but in {tr} it is {a!r}; expected the same channels "
+                "in the same order in train and test"
+            )

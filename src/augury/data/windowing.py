@@ -5,6 +5,8 @@ is the mean of the scores that the windows covering it gave it. With ``stride ==
 is plain concatenation. When ``T - window`` is not a multiple of ``stride`` the last window
 would stop short of the end, so one extra window aligned to the end of the series is added;
 the tail steps are then covered too (averaged with the previous window where they overlap).
+With ``stride > window`` (subsampled windows) the steps between windows take the score of the
+nearest preceding scored step, so every step still gets a score.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def windows_to_steps(
 
     ``scores`` is ``[N]`` (one score per window, spread over its ``window`` steps) or
     ``[N, window]`` (one score per position of each window). ``starts`` are the window starts.
-    Returns float64 ``[n_steps]``; a step no window covers raises ``DataError``.
+    Returns float64 ``[n_steps]``. Steps no window covers (only when ``stride > window``) take
+    the value of the nearest preceding covered step.
     """
     scores = np.asarray(scores, dtype=np.float64)
     starts = np.asarray(starts, dtype=np.int64)
@@ -74,7 +77,11 @@ def windows_to_steps(
             np.add.at(sums, starts + k, scores[:, k])
     else:
         raise DataError(f"window scores must be [N] or [N, {window}], got shape {scores.shape}")
-    if np.any(counts < 0.5):
-        first = int(np.argmax(counts < 0.5))
-        raise DataError(f"time step {first} is not covered by any window (window={window})")
-    return sums / counts
+    covered = counts > 0.5
+    if not covered[0]:
+        raise DataError(f"time step 0 is not covered by any window (first start {int(starts.min())})")
+    out = np.divide(sums, counts, out=np.zeros(n_steps), where=covered)
+    if not covered.all():
+        last = np.maximum.accumulate(np.where(covered, np.arange(n_steps), 0))
+        out = out[last]
+    return out

@@ -1,0 +1,91 @@
+"""Shared step of every reader: validate the raw arrays and build the ``Dataset``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from augury.data.dataset import Dataset
+from augury.data.validation import NanPolicy, check_labels, check_same_channels, check_series
+from augury.errors import DataError
+
+
+def assemble(
+    name: str,
+    train: np.ndarray | pd.DataFrame,
+    test: np.ndarray | pd.DataFrame,
+    test_labels: np.ndarray,
+    *,
+    sources: tuple[str, str, str],
+    train_labels: np.ndarray | None = None,
+    train_labels_source: str | None = None,
+    channels: list[str] | None = None,
+    meta: dict[str, Any] | None = None,
+    nan_policy: NanPolicy = "error",
+    min_length: int = 1,
+) -> Dataset:
+    """Validate raw train/test values and labels and return a ``Dataset``.
+
+    ``sources`` names the (train, test, test-label) files for error messages. DataFrame inputs
+    carry their own column names (checked equal between train and test); for arrays,
+    ``channels`` names the columns (default ``ch0, ch1, ...``).
+    """
+    src_train, src_test, src_labels = sources
+    names_train = [str(c) for c in train.columns] if isinstance(train, pd.DataFrame) else None
+    names_test = [str(c) for c in test.columns] if isinstance(test, pd.DataFrame) else None
+    x_train = check_series(train, source=src_train, columns=channels, nan_policy=nan_policy, min_length=min_length)
+    x_test = check_series(test, source=src_test, columns=channels, nan_policy=nan_policy, min_length=min_length)
+    names_train = names_train or channels or [f"ch{i}" for i in range(x_train.shape[1])]
+    names_test = names_test or channels or [f"ch{i}" for i in range(x_test.shape[1])]
+    check_same_channels(names_train, names_test, train_source=src_train, test_source=src_test)
+    y_test = check_labels(test_labels, x_test.shape[0], source=src_labels)
+    y_train = None
+    if train_labels is not None:
+        y_train = check_labels(train_labels, x_train.shape[0], source=train_labels_source or src_train)
+    return Dataset(
+        name=name,
+        train=x_train,
+        test=x_test,
+        test_labels=y_test,
+        train_labels=y_train,
+        channels=list(names_train),
+        meta=dict(meta or {}),
+    )
+
+
+def load_npy(path: Path) -> np.ndarray:
+    """``np.load`` without pickle; an unreadable file raises ``DataError`` naming it."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read as a numeric .npy array ({exc})") from exc
+
+
+def read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
+    """``pd.read_csv`` whose parse failures raise ``DataError`` naming the file."""
+    try:
+        return pd.read_csv(path, **kwargs)
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot parse as CSV ({exc})") from exc
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``; malformed JSON raises ``DataError``."""
+    try:
+        data = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: expected a JSON object at the top level")
+    return data
+
+
+def require_columns(df: pd.DataFrame, columns: list[str], source: Path) -> None:
+    """Raise ``DataError`` if any of ``columns`` is missing from ``df``."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError(f"{source}: missing column(s) {missing}; found {list(df.columns)}")

@@ -1,0 +1,175 @@
+"""Plain tables: one CSV/Parquet (or .npy) file per split, channels as columns.
+
+Column roles, when not given explicitly:
+- label column: the first column named ``label`` or ``is_anomaly`` (case-insensitive, so
+  ``Label`` matches);
+- timestamp column: the first column named ``timestamp``, ``timestamp_(min)``, ``date``,
+  ``datetime`` or ``time`` (case-insensitive). Its values are kept unparsed as the index.
+Every other column is a channel and must be numeric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from augury.data.dataset import Dataset
+from augury.data.formats.common import assemble, load_npy, read_csv
+from augury.data.validation import NanPolicy, check_labels, check_same_channels, check_series
+from augury.errors import DataError
+
+LABEL_NAMES = ("label", "is_anomaly")
+TIMESTAMP_NAMES = ("timestamp", "timestamp_(min)", "date", "datetime", "time")
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".npy")
+
+
+@dataclass
+class Table:
+    """One file read as a series: ``values`` float32 ``[T, C]``, ``labels`` uint8 ``[T]`` or
+    ``None``, ``channels`` the C column names, ``index`` the timestamp column (or ``None``)."""
+
+    values: np.ndarray
+    labels: np.ndarray | None
+    channels: list[str]
+    index: pd.Index | None
+    label_column: str | None
+    timestamp_column: str | None
+
+
+def _find(columns: list[str], candidates: tuple[str, ...]) -> str | None:
+    lowered = {str(c).lower(): c for c in reversed(columns)}
+    return next((lowered[c] for c in candidates if c in lowered), None)
+
+
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """Read a ``.csv``, ``.parquet``/``.pq`` or ``.npy`` file into a DataFrame."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    if suffix == ".csv":
+        return read_csv(path)
+    if suffix in (".parquet", ".pq"):
+        try:
+            return pd.read_parquet(path)
+        except (ValueError, OSError) as exc:
+            raise DataError(f"{path}: cannot read as Parquet ({exc})") from exc
+    if suffix == ".npy":
+        arr = load_npy(path)
+        arr = arr[:, None] if arr.ndim == 1 else arr
+        if arr.ndim != 2:
+            raise DataError(f"{path}: expected a [time, channels] array, got shape {arr.shape}")
+        return pd.DataFrame(arr, columns=[f"ch{i}" for i in range(arr.shape[1])])
+    raise DataError(f"{path}: unsupported file type {suffix!r}; expected one of {list(TABLE_SUFFIXES)}")
+
+
+def read_table(
+    path: str | Path,
+    label_column: str | None = None,
+    timestamp_column: str | None = None,
+    nan_policy: NanPolicy = "error",
+    min_length: int = 1,
+) -> Table:
+    """Read one CSV/Parquet/npy file into a validated :class:`Table` (see the module docstring
+    for how the label and timestamp columns are found). A named column that is absent raises
+    ``DataError``."""
+    path = Path(path)
+    return _table_from_frame(read_frame(path), path, label_column, timestamp_column, nan_policy, min_length)
+
+
+def _table_from_frame(
+    df: pd.DataFrame,
+    path: Path,
+    label_column: str | None,
+    timestamp_column: str | None,
+    nan_policy: NanPolicy,
+    min_length: int,
+) -> Table:
+    columns = [str(c) for c in df.columns]
+    df.columns = columns
+    for given in (label_column, timestamp_column):
+        if given is not None and given not in columns:
+            raise DataError(f"{path}: no column {given!r}; columns are {columns}")
+    label_column = label_column or _find(columns, LABEL_NAMES)
+    timestamp_column = timestamp_column or _find(columns, TIMESTAMP_NAMES)
+    labels = None
+    if label_column is not None:
+        labels = check_labels(df[label_column].to_numpy(), len(df), source=f"{path} column {label_column!r}")
+    index = pd.Index(df[timestamp_column], name=timestamp_column) if timestamp_column else None
+    values = df.drop(columns=[c for c in (label_column, timestamp_column) if c is not None])
+    x = check_series(values, source=str(path), nan_policy=nan_policy, min_length=min_length)
+    return Table(x, labels, [str(c) for c in values.columns], index, label_column, timestamp_column)
+
+
+def read_series(
+    path: str | Path,
+    label_column: str | None = None,
+    timestamp_column: str | None = None,
+    nan_policy: NanPolicy = "error",
+) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """Read one CSV/Parquet/npy file as ``(values [T, C] float32, labels [T] uint8 or None,
+    channel names)``; the timestamp column, if any, is dropped (use :func:`read_table` to keep it)."""
+    table = read_table(path, label_column, timestamp_column, nan_policy)
+    return table.values, table.labels, table.channels
+
+
+def load_csv_pair(
+    train_path: str | Path,
+    test_path: str | Path,
+    label_column: str | None = None,
+    timestamp_column: str | None = None,
+    *,
+    nan_policy: NanPolicy = "error",
+    min_length: int = 1,
+    name: str | None = None,
+) -> Dataset:
+    """A ``Dataset`` from a train file and a test file (CSV, Parquet or npy, any mix).
+
+    The test file must have a label column; a label column in the train file becomes
+    ``train_labels``. Timestamps, when present, are kept as ``meta["train_index"]`` /
+    ``meta["test_index"]`` (``pd.Index``).
+    """
+    train_path, test_path = Path(train_path), Path(test_path)
+    train_df = read_frame(train_path)
+    # Training data is often unlabelled: a label column named for the test file is optional here.
+    train_label = label_column if label_column in train_df.columns else None
+    train = _table_from_frame(train_df, train_path, train_label, timestamp_column, nan_policy, min_length)
+    test = read_table(test_path, label_column, timestamp_column, nan_policy, min_length)
+    if test.labels is None:
+        raise DataError(
+            f"{test_path}: no label column (looked for {label_column!r} or any of {list(LABEL_NAMES)}); "
+            "a Dataset needs test labels. Use read_series for unlabelled data"
+        )
+    check_same_channels(train.channels, test.channels, train_source=str(train_path), test_source=str(test_path))
+    return assemble(
+        name or test_path.parent.name or test_path.stem,
+        train.values,
+        test.values,
+        test.labels,
+        sources=(str(train_path), str(test_path), f"{test_path} column {test.label_column!r}"),
+        train_labels=train.labels,
+        channels=train.channels,
+        meta={
+            "format": "table",
+            "path": str(test_path.parent),
+            "files": [str(train_path), str(test_path)],
+            "label_column": test.label_column,
+            "timestamp_column": test.timestamp_column,
+            "train_index": train.index,
+            "test_index": test.index,
+        },
+    )
+
+
+def read_table_pair(
+    folder: str | Path, *, suffix: str = ".csv", nan_policy: NanPolicy = "error", min_length: int = 1
+) -> Dataset:
+    """``load_csv_pair(folder/"train<suffix>", folder/"test<suffix>")`` for a folder holding a
+    plain train/test pair."""
+    folder = Path(folder)
+    return load_csv_pair(
+        folder / f"train{suffix}", folder / f"test{suffix}", nan_policy=nan_policy, min_length=min_length, name=folder.name
+    )
