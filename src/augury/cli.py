@@ -96,12 +96,13 @@ def detect(
     if x_test.labels is not None and x_test.labels.any():
         from augury.metrics import evaluate
 
-        _print_metrics({method: evaluate(x_test.labels, scores)})
+        _print_metrics({method: evaluate(x_test.labels, scores, threshold=det.threshold_,
+                                         threshold_source=f"{det.threshold_strategy_.spec()} of train scores")})
 
 
 def _print_metrics(results: dict[str, dict[str, Any]]) -> None:
     """One row per method: threshold-free metrics, then PA-F1 beside the random baseline's."""
-    table = Table(title="test metrics (PA-F1: Anomaly-Transformer protocol, shown beside a random scorer's)")
+    table = Table(title="test metrics (PA-F1 at the train-score threshold, beside a random scorer flagging as many steps)")
     cols = ["auc_roc", "auc_pr", "vus_roc", "vus_pr", "pa_f1", "random_pa_f1"]
     table.add_column("method")
     for c in cols:
@@ -140,10 +141,14 @@ def datasets(
     table = Table(title=f"datasets in {root}")
     for c in ("name", "kind", "format", "entities", "train", "test", "channels", "anomaly %"):
         table.add_column(c, justify="right" if c in ("entities", "channels", "anomaly %") else "left")
+    def shape(s: tuple[int | None, ...] | None) -> str:
+        # CSV datasets are not parsed just to list them, and a collection may mix channel counts.
+        return "×".join("?" if v is None else str(v) for v in s) if s else "?"
+
     for d in found:
         table.add_row(
-            d.name, d.kind, d.format, str(d.n_entities), "×".join(map(str, d.train_shape)),
-            "×".join(map(str, d.test_shape)), str(d.n_channels),
+            d.name, d.kind, d.format, str(d.n_entities), shape(d.train_shape),
+            shape(d.test_shape), "mixed" if d.n_channels is None else str(d.n_channels),
             f"{100 * d.anomaly_ratio:.2f}" if d.anomaly_ratio is not None else "-",
         )
     console.print(table)
@@ -171,7 +176,8 @@ def demo(
         t0 = time.perf_counter()
         det = create_detector(name, preset="cpu").fit(ds.train)
         scores = det.decision_function(ds.test)
-        results[name] = evaluate(ds.test_labels, scores, train_scores=det.decision_scores_)
+        results[name] = evaluate(ds.test_labels, scores, threshold=det.threshold_,
+                                 threshold_source=f"{det.threshold_strategy_.spec()} of train scores")
         png = plot_scores(out / f"{name}.png", scores, ds.test_labels, threshold=det.threshold_,
                           title=f"{name} on {ds.name} (threshold: {det.threshold_strategy_.spec()} of train scores)")
         console.print(f"{name}: {time.perf_counter() - t0:.1f} s, plot {png}")

@@ -40,15 +40,20 @@ def inject_anomaly(
 ) -> np.ndarray:
     """Return a copy of ``x`` ``[T, C]`` with one anomaly planted in ``[start, start + length)``.
 
+    The copy keeps a floating input's dtype (other inputs become float64).
+
     ``kind`` is one of :data:`ANOMALY_KINDS`; ``channels`` are the affected channel indices;
     ``rng`` draws the sign of spikes and shifts; ``magnitude`` defaults to
     :data:`DEFAULT_MAGNITUDE` ``[kind]``, in the units given there. Statistics (std, median)
     are taken per channel over the whole of ``x``; a spike's height is ``magnitude`` times the
-    largest deviation from the median, in channel-std units, of any channel of ``x``. For ``"correlation"`` the listed channels are
-    mirrored around their mean, so their correlation with the other channels flips sign.
+    largest deviation from the median, in channel-std units, of any channel of ``x``. For
+    ``"correlation"`` the listed channels are mirrored around their mean, so their correlation
+    with the other channels flips sign.
     """
     if kind not in DEFAULT_MAGNITUDE:
         raise ValueError(f"unknown anomaly kind {kind!r}; expected one of {ANOMALY_KINDS}")
+    in_dtype = np.asarray(x).dtype
+    out_dtype = in_dtype if np.issubdtype(in_dtype, np.floating) else np.float64
     x = np.array(x, dtype=np.float64, copy=True)
     if x.ndim != 2:
         raise ValueError(f"expected a [T, C] array, got shape {x.shape}")
@@ -81,7 +86,7 @@ def inject_anomaly(
             col[seg] = mean - mag * (col[seg] - mean)
         else:  # flatline
             col[seg] = col[start - 1] if start > 0 else col[start]
-    return x
+    return x.astype(out_dtype, copy=False)
 
 
 def _seasonal_signal(
@@ -92,14 +97,14 @@ def _seasonal_signal(
     factors = np.sin(2.0 * np.pi * t / np.asarray(periods, dtype=np.float64) + phases)  # [T, K]
     # Loadings bounded away from zero so every channel carries every season and the channels
     # stay strongly (positively or negatively) correlated.
-    loadings = rng.uniform(0.5, 1.5, size=(len(periods), n_channels)) * rng.choice((-1.0, 1.0), size=(len(periods), n_channels))
+    loadings = rng.uniform(0.5, 1.5, size=(len(periods), n_channels)) * rng.choice(
+        (-1.0, 1.0), size=(len(periods), n_channels)
+    )
     offsets = rng.uniform(-2.0, 2.0, size=n_channels)
     return factors @ loadings + offsets + noise * rng.standard_normal((n_steps, n_channels))
 
 
-def _place_segments(
-    n_test: int, lengths: list[int], rng: np.random.Generator, gap: int
-) -> list[int]:
+def _place_segments(n_test: int, lengths: list[int], rng: np.random.Generator, gap: int) -> list[int]:
     """Start of each segment: one per equal slot of the test series, so none overlap or touch."""
     slot = n_test // len(lengths)
     starts = []
@@ -169,14 +174,18 @@ def make_synthetic(
         else:
             k = int(rng.integers(1, min(2, n_channels) + 1))
         chans = sorted(int(c) for c in rng.choice(n_channels, size=k, replace=False))
-        anomalies.append({"kind": kind, "start": start, "end": start + length, "channels": chans, "magnitude": mags[kind]})
+        anomalies.append(
+            {"kind": kind, "start": start, "end": start + length, "channels": chans, "magnitude": mags[kind]}
+        )
 
     labels = np.zeros(n_test, dtype=np.uint8)
     # Frequency anomalies replay the clean signal, so they go first; spikes go last so that each
     # one exceeds every deviation the other anomalies created.
     order = {"frequency": 0, "spike": 2}
     for a in sorted(anomalies, key=lambda a: order.get(a["kind"], 1)):
-        test = inject_anomaly(test, a["kind"], a["start"], a["end"] - a["start"], a["channels"], rng, a["magnitude"])
+        test = inject_anomaly(
+            test, a["kind"], a["start"], a["end"] - a["start"], a["channels"], rng, a["magnitude"]
+        )
         labels[a["start"] : a["end"]] = 1
 
     return Dataset(

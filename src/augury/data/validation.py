@@ -103,7 +103,9 @@ def check_labels(y: np.ndarray, n_steps: int, *, source: str | None = None) -> n
     bad = ~np.isin(num, (0.0, 1.0))
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where}label at row {r} is {arr[r]!r}; expected 0 or 1")
+        # .item() so numpy scalars print as 2, not np.int64(2).
+        value = arr[r].item() if isinstance(arr[r], np.generic) else arr[r]
+        raise DataError(f"{where}label at row {r} is {value!r}; expected 0 or 1")
     return num.astype(np.uint8)
 
 

@@ -1,1 +1,56 @@
-"""Evaluation metrics (filled in by the metrics module set)."""
+"""Evaluation metrics for per-step anomaly scores and window-level early warnings.
+
+Modules, one job each: ``threshold_free`` (AUC-ROC, AUC-PR), ``vus`` (fast exact VUS-ROC/PR),
+``prf`` (point-wise P/R/F1, oracle best F1), ``point_adjust`` (PA, PA%K), ``affiliation``,
+``window`` (early-warning protocol), ``thresholds`` and ``spot`` (threshold strategies) and
+``evaluate`` (everything at once, with a random-score baseline). All raise
+:class:`augury.MetricError` on invalid input instead of returning NaN.
+"""
+
+from augury.metrics.affiliation import affiliation_prf
+from augury.metrics.evaluate import evaluate
+from augury.metrics.point_adjust import pa_k_adjust, pa_k_auc, pa_k_curve, pa_prf, point_adjust
+from augury.metrics.prf import best_f1, point_prf
+from augury.metrics.spot import SPOT
+from augury.metrics.threshold_free import auc_pr, auc_roc
+from augury.metrics.thresholds import (
+    Fixed,
+    Percentile,
+    ThresholdStrategy,
+    TopK,
+    at_threshold,
+    parse_threshold,
+    percentile_threshold,
+)
+from augury.metrics.vus import VUS_IMPL, vus_pr, vus_roc, vus_roc_pr
+from augury.metrics.window import evaluate_windows, select_window_threshold, window_auc, window_prf
+
+__all__ = [
+    "SPOT",
+    "VUS_IMPL",
+    "Fixed",
+    "Percentile",
+    "ThresholdStrategy",
+    "TopK",
+    "affiliation_prf",
+    "at_threshold",
+    "auc_pr",
+    "auc_roc",
+    "best_f1",
+    "evaluate",
+    "evaluate_windows",
+    "pa_k_adjust",
+    "pa_k_auc",
+    "pa_k_curve",
+    "pa_prf",
+    "parse_threshold",
+    "percentile_threshold",
+    "point_adjust",
+    "point_prf",
+    "select_window_threshold",
+    "vus_pr",
+    "vus_roc",
+    "vus_roc_pr",
+    "window_auc",
+    "window_prf",
+]

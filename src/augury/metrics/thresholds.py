@@ -4,7 +4,11 @@ Each strategy has ``fit(train_scores) -> self`` (sets ``threshold_``) and
 ``apply(scores) -> 0/1 array`` (``score > threshold_``). A strategy is named by a short
 spec string so that it can live in a JSON config or on the command line:
 ``"percentile:99"``, ``"fixed:3.5"``, ``"topk:0.01"`` (flag the top fraction of training
-scores), ``"spot:1e-3"`` (streaming extreme-value threshold, see :class:`SPOT`).
+scores), ``"spot:1e-3"`` or ``"spot:1e-3:0.98"`` (extreme-value threshold at risk 1e-3, tail
+modelled above the 0.98 quantile; see :class:`augury.metrics.spot.SPOT`).
+
+:func:`percentile_threshold` and :func:`at_threshold` are the plain-function forms used by the
+reproduced paper protocols.
 """
 
 from __future__ import annotations
@@ -91,6 +95,30 @@ class TopK(ThresholdStrategy):
         return f"topk:{self.fraction:g}"
 
 
+def percentile_threshold(scores: np.ndarray, anomaly_ratio_percent: float) -> float:
+    """``np.percentile(scores, 100 - anomaly_ratio_percent)``: flags about that % of ``scores`` with ``>``.
+
+    ``scores`` ``[N]`` are whatever you pass. The honest choice is *training* (or validation)
+    scores, never test scores; :func:`at_threshold` reproduces the Anomaly-Transformer protocol
+    that mixes test energy in. ``anomaly_ratio_percent`` is a percentage in [0, 100] (1 = 1 %).
+    """
+    if not 0.0 <= anomaly_ratio_percent <= 100.0:
+        raise MetricError(f"anomaly_ratio_percent must be in [0, 100], got {anomaly_ratio_percent}")
+    return float(np.percentile(_finite_1d(scores, "percentile_threshold"), 100.0 - anomaly_ratio_percent))
+
+
+def at_threshold(train_energy: np.ndarray, test_energy: np.ndarray, anomaly_ratio: float) -> float:
+    """Anomaly-Transformer's threshold: the ``100 - anomaly_ratio`` percentile of train + *test* energy.
+
+    Reproduces ``solver.py::test`` for comparisons with published numbers only: it looks at the
+    test scores (not the labels), which a deployable detector cannot do. ``train_energy`` and
+    ``test_energy`` are 1-D score arrays; ``anomaly_ratio`` is a percentage (AT: 1 or 0.5).
+    """
+    train = _finite_1d(train_energy, "at_threshold train_energy")
+    test = _finite_1d(test_energy, "at_threshold test_energy")
+    return percentile_threshold(np.concatenate((train, test)), anomaly_ratio)
+
+
 def parse_threshold(spec: str | ThresholdStrategy) -> ThresholdStrategy:
     """Build a strategy from a spec string such as ``"percentile:99"`` (see module docstring)."""
     if isinstance(spec, ThresholdStrategy):
@@ -107,9 +135,10 @@ def parse_threshold(spec: str | ThresholdStrategy) -> ThresholdStrategy:
         if kind in ("spot", "pot"):
             from augury.metrics.spot import SPOT
 
-            return SPOT(q=float(arg) if arg else 1e-3)
+            risk, _, level = arg.partition(":")
+            return SPOT(q=float(risk) if risk else 1e-3, level=float(level) if level else 0.98)
     except ValueError as exc:
         raise MetricError(f"threshold spec {spec!r}: {exc}") from exc
     raise MetricError(
-        f"unknown threshold spec {spec!r}; expected percentile:Q, fixed:V, topk:FRACTION or spot:RISK"
+        f"unknown threshold spec {spec!r}; expected percentile:Q, fixed:V, topk:FRACTION or spot:RISK[:LEVEL]"
     )

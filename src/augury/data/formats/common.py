@@ -37,10 +37,14 @@ def assemble(
     src_train, src_test, src_labels = sources
     names_train = [str(c) for c in train.columns] if isinstance(train, pd.DataFrame) else None
     names_test = [str(c) for c in test.columns] if isinstance(test, pd.DataFrame) else None
-    x_train = check_series(train, source=src_train, columns=channels, nan_policy=nan_policy, min_length=min_length)
-    x_test = check_series(test, source=src_test, columns=channels, nan_policy=nan_policy, min_length=min_length)
-    names_train = names_train or channels or [f"ch{i}" for i in range(x_train.shape[1])]
-    names_test = names_test or channels or [f"ch{i}" for i in range(x_test.shape[1])]
+    x_train = check_series(
+        train, source=src_train, columns=channels, nan_policy=nan_policy, min_length=min_length
+    )
+    x_test = check_series(
+        test, source=src_test, columns=channels, nan_policy=nan_policy, min_length=min_length
+    )
+    names_train = names_train or _default_names(channels, x_train.shape[1])
+    names_test = names_test or _default_names(channels, x_test.shape[1])
     check_same_channels(names_train, names_test, train_source=src_train, test_source=src_test)
     y_test = check_labels(test_labels, x_test.shape[0], source=src_labels)
     y_train = None
@@ -54,6 +58,12 @@ def assemble(
         train_labels=y_train,
         channels=list(names_train),
         meta=dict(meta or {}),
+    )
+
+
+def _default_names(channels: list[str] | None, n_channels: int) -> list[str]:
+    return (
+        list(channels) if channels and len(channels) == n_channels else [f"ch{i}" for i in range(n_channels)]
     )
 
 

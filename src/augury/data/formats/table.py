@@ -4,14 +4,17 @@ Column roles, when not given explicitly:
 - label column: the first column named ``label`` or ``is_anomaly`` (case-insensitive, so
   ``Label`` matches);
 - timestamp column: the first column named ``timestamp``, ``timestamp_(min)``, ``date``,
-  ``datetime`` or ``time`` (case-insensitive). Its values are kept unparsed as the index.
+  ``datetime`` or ``time`` (case-insensitive). Its values are kept unparsed as the index;
+  without one, a Parquet file's stored (non-default) index is kept instead.
 Every other column is a channel and must be numeric.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,14 +32,21 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".npy")
 @dataclass
 class Table:
     """One file read as a series: ``values`` float32 ``[T, C]``, ``labels`` uint8 ``[T]`` or
-    ``None``, ``channels`` the C column names, ``index`` the timestamp column (or ``None``)."""
+    ``None``, ``channels`` the C column names, ``index`` ``[T]`` the timestamps (a
+    ``RangeIndex`` when the file has none).
+
+    Unpacks as ``values, labels, channels = table``.
+    """
 
     values: np.ndarray
     labels: np.ndarray | None
     channels: list[str]
-    index: pd.Index | None
+    index: pd.Index
     label_column: str | None
     timestamp_column: str | None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.values, self.labels, self.channels))
 
 
 def _find(columns: list[str], candidates: tuple[str, ...]) -> str | None:
@@ -98,7 +108,12 @@ def _table_from_frame(
     labels = None
     if label_column is not None:
         labels = check_labels(df[label_column].to_numpy(), len(df), source=f"{path} column {label_column!r}")
-    index = pd.Index(df[timestamp_column], name=timestamp_column) if timestamp_column else None
+    if timestamp_column is not None:
+        index = pd.Index(df[timestamp_column], name=timestamp_column)
+    elif not isinstance(df.index, pd.RangeIndex):
+        index = df.index  # e.g. a DatetimeIndex stored in a Parquet file
+    else:
+        index = pd.RangeIndex(len(df))
     values = df.drop(columns=[c for c in (label_column, timestamp_column) if c is not None])
     x = check_series(values, source=str(path), nan_policy=nan_policy, min_length=min_length)
     return Table(x, labels, [str(c) for c in values.columns], index, label_column, timestamp_column)
@@ -109,11 +124,11 @@ def read_series(
     label_column: str | None = None,
     timestamp_column: str | None = None,
     nan_policy: NanPolicy = "error",
-) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
-    """Read one CSV/Parquet/npy file as ``(values [T, C] float32, labels [T] uint8 or None,
-    channel names)``; the timestamp column, if any, is dropped (use :func:`read_table` to keep it)."""
-    table = read_table(path, label_column, timestamp_column, nan_policy)
-    return table.values, table.labels, table.channels
+) -> Table:
+    """Read one CSV/Parquet/npy file for scoring: ``values, labels, channels = read_series(p)``
+    gives ``values`` float32 ``[T, C]``, ``labels`` uint8 ``[T]`` or ``None`` and the channel
+    names; the returned :class:`Table` also carries ``.index`` (timestamps or a ``RangeIndex``)."""
+    return read_table(path, label_column, timestamp_column, nan_policy)
 
 
 def load_csv_pair(
@@ -130,7 +145,7 @@ def load_csv_pair(
 
     The test file must have a label column; a label column in the train file becomes
     ``train_labels``. Timestamps, when present, are kept as ``meta["train_index"]`` /
-    ``meta["test_index"]`` (``pd.Index``).
+    ``meta["test_index"]`` (``pd.Index``, else ``None``).
     """
     train_path, test_path = Path(train_path), Path(test_path)
     train_df = read_frame(train_path)
@@ -143,7 +158,9 @@ def load_csv_pair(
             f"{test_path}: no label column (looked for {label_column!r} or any of {list(LABEL_NAMES)}); "
             "a Dataset needs test labels. Use read_series for unlabelled data"
         )
-    check_same_channels(train.channels, test.channels, train_source=str(train_path), test_source=str(test_path))
+    check_same_channels(
+        train.channels, test.channels, train_source=str(train_path), test_source=str(test_path)
+    )
     return assemble(
         name or test_path.parent.name or test_path.stem,
         train.values,
@@ -158,8 +175,8 @@ def load_csv_pair(
             "files": [str(train_path), str(test_path)],
             "label_column": test.label_column,
             "timestamp_column": test.timestamp_column,
-            "train_index": train.index,
-            "test_index": test.index,
+            "train_index": None if isinstance(train.index, pd.RangeIndex) else train.index,
+            "test_index": None if isinstance(test.index, pd.RangeIndex) else test.index,
         },
     )
 
@@ -171,5 +188,9 @@ def read_table_pair(
     plain train/test pair."""
     folder = Path(folder)
     return load_csv_pair(
-        folder / f"train{suffix}", folder / f"test{suffix}", nan_policy=nan_policy, min_length=min_length, name=folder.name
+        folder / f"train{suffix}",
+        folder / f"test{suffix}",
+        nan_policy=nan_policy,
+        min_length=min_length,
+        name=folder.name,
     )
