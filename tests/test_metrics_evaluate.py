@@ -9,10 +9,19 @@ import pytest
 
 from augury.errors import MetricError
 from augury.metrics import affiliation_prf, auc_pr, auc_roc, evaluate, pa_k_auc, pa_prf, point_prf, vus_roc_pr
+from augury.metrics.evaluate import _random_threshold
 
 THRESHOLD_KEYS = {
-    "point_precision", "point_recall", "point_f1", "aff_precision", "aff_recall", "aff_f1",
-    "pa_precision", "pa_recall", "pa_f1", "pa_k_auc",
+    "point_precision",
+    "point_recall",
+    "point_f1",
+    "aff_precision",
+    "aff_recall",
+    "aff_f1",
+    "pa_precision",
+    "pa_recall",
+    "pa_f1",
+    "pa_k_auc",
 }
 
 
@@ -43,7 +52,7 @@ def test_all_metrics_with_threshold_match_the_single_functions(series: tuple[np.
     assert all(isinstance(v, float | int | bool | str) for v in got.values())
 
 
-def test_random_baseline_is_chance_level_and_flags_as_many_steps(series: tuple[np.ndarray, np.ndarray]) -> None:
+def test_random_baseline_is_chance_level(series: tuple[np.ndarray, np.ndarray]) -> None:
     y, s = series
     thr = float(np.quantile(s, 0.95))
     got = evaluate(y, s, threshold=thr, seeds=(0, 1, 2, 3))
@@ -95,3 +104,16 @@ def test_invalid_arguments_raise(series: tuple[np.ndarray, np.ndarray]) -> None:
         evaluate(y, s[:-1])
     with pytest.raises(MetricError, match="seed"):
         evaluate(y, s, seeds=())
+
+
+@pytest.mark.parametrize("n_flagged", [0, 1, 37, 999, 1000])
+def test_random_threshold_flags_exactly_as_many_steps(n_flagged: int) -> None:
+    r = np.random.default_rng(0).random(1000)
+    assert int(np.count_nonzero(r > _random_threshold(r, n_flagged))) == n_flagged
+
+
+def test_constant_scores_are_chance_level(series: tuple[np.ndarray, np.ndarray]) -> None:
+    y, _ = series
+    got = evaluate(y, np.zeros(y.size), threshold=-1.0, random_baseline=False)
+    assert got["auc_roc"] == 0.5 and got["auc_pr"] == pytest.approx(y.mean())
+    assert got["point_recall"] == 1.0 and got["point_precision"] == pytest.approx(y.mean())

@@ -46,7 +46,8 @@ def at_loop(gt: np.ndarray, pred: np.ndarray) -> np.ndarray:
 
 pairs = st.integers(1, 80).flatmap(
     lambda n: st.tuples(
-        st.lists(st.integers(0, 1), min_size=n, max_size=n), st.lists(st.integers(0, 1), min_size=n, max_size=n)
+        st.lists(st.integers(0, 1), min_size=n, max_size=n),
+        st.lists(st.integers(0, 1), min_size=n, max_size=n),
     )
 )
 
@@ -170,3 +171,13 @@ def test_invalid_predictions_raise() -> None:
         point_prf(np.array([0, 1]), np.array([0, 1, 1]))
     with pytest.raises(MetricError, match="k must be"):
         pa_k_adjust(np.array([0, 1]), np.array([0, 1]), 120)
+
+
+def test_all_anomalies_and_constant_scores() -> None:
+    y = np.ones(6, dtype=int)
+    assert point_adjust(y, np.array([0, 0, 0, 1, 0, 0])).tolist() == [1] * 6
+    assert point_adjust(y, np.array([0, 0, 0, 1, 0, 0]), at_compat=True).tolist() == [0, 1, 1, 1, 1, 1]
+    y2 = np.array([0, 1, 1, 0, 1])
+    assert pa_prf(y2, np.full(5, 0.3), threshold=0.3)["recall"] == 0.0  # constant, not above threshold
+    everything = pa_prf(y2, np.full(5, 0.3), threshold=0.2)
+    assert everything["recall"] == 1.0 and everything["precision"] == pytest.approx(0.6)

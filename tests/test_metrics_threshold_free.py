@@ -21,7 +21,9 @@ labels_and_int_scores = st.integers(2, 200).flatmap(
 
 @settings(max_examples=60, deadline=None)
 @given(data=labels_and_int_scores)
-def test_matches_sklearn_and_is_invariant_under_increasing_transforms(data: tuple[list[int], list[int]]) -> None:
+def test_matches_sklearn_and_is_invariant_under_increasing_transforms(
+    data: tuple[list[int], list[int]],
+) -> None:
     y, s = np.array(data[0]), np.array(data[1], dtype=float)
     assert auc_roc(y, s) == pytest.approx(roc_auc_score(y, s))
     assert auc_pr(y, s) == pytest.approx(average_precision_score(y, s))
@@ -74,4 +76,6 @@ def test_invalid_input_raises(y: list, s: list, match: str) -> None:
 
 def test_accepts_bool_and_float_labels() -> None:
     s = np.array([0.1, 0.9, 0.2, 0.8])
-    assert auc_roc(np.array([False, True, False, True]), s) == auc_roc(np.array([0.0, 1.0, 0.0, 1.0]), s) == 1.0
+    assert (
+        auc_roc(np.array([False, True, False, True]), s) == auc_roc(np.array([0.0, 1.0, 0.0, 1.0]), s) == 1.0
+    )

@@ -52,7 +52,9 @@ labels_and_scores = st.integers(2, 90).flatmap(
 
 @settings(max_examples=60, deadline=None)
 @given(data=labels_and_scores, window=st.integers(0, 14), thresholds=st.sampled_from([1, 2, 9, 40]))
-def test_agrees_with_installed_tsb_ad(data: tuple[list[int], list[float]], window: int, thresholds: int) -> None:
+def test_agrees_with_installed_tsb_ad(
+    data: tuple[list[int], list[float]], window: int, thresholds: int
+) -> None:
     basic_metrics = pytest.importorskip("TSB_AD.evaluation.basic_metrics")
     y, s = np.array(data[0]), np.array(data[1])
     # generate_curve is exactly what get_metrics(..., version='opt') calls for VUS.
@@ -72,7 +74,9 @@ int_scores = st.integers(4, 120).flatmap(
 
 @settings(max_examples=40, deadline=None)
 @given(data=int_scores, window=st.integers(0, 30))
-def test_invariant_under_strictly_increasing_transform(data: tuple[list[int], list[int]], window: int) -> None:
+def test_invariant_under_strictly_increasing_transform(
+    data: tuple[list[int], list[int]], window: int
+) -> None:
     # Integer scores keep the transforms exactly order-preserving (no new float ties).
     y, s = np.array(data[0]), np.array(data[1], dtype=float)
     base = vus_roc_pr(y, s, window)
@@ -82,7 +86,9 @@ def test_invariant_under_strictly_increasing_transform(data: tuple[list[int], li
 
 @settings(max_examples=40, deadline=None)
 @given(data=labels_and_scores, window=st.integers(0, 30))
-def test_values_are_in_unit_interval_and_functions_agree(data: tuple[list[int], list[float]], window: int) -> None:
+def test_values_are_in_unit_interval_and_functions_agree(
+    data: tuple[list[int], list[float]], window: int
+) -> None:
     y, s = np.array(data[0]), np.array(data[1])
     roc, pr = vus_roc_pr(y, s, window)
     assert 0.0 <= roc <= 1.0 and 0.0 <= pr <= 1.0

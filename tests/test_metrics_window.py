@@ -60,7 +60,10 @@ def test_evaluate_windows_uses_delta_from_validation() -> None:
 
 def test_zero_division_and_errors() -> None:
     assert window_prf(np.array([0, 1]), np.array([0, 0])) == {
-        "precision": 0.0, "recall": 0.0, "f1": 0.0, "accuracy": 0.5
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "accuracy": 0.5,
     }
     with pytest.raises(MetricError, match="no anomaly"):
         window_auc(np.zeros(5), np.linspace(0, 1, 5))

@@ -1,6 +1,7 @@
 """augury: anomaly detection and early warning for multivariate time series.
 
 Public API (see DESIGN.md): ``Dataset``, ``load_dataset``, ``load_collection``,
+``discover_datasets``, ``read_series``, ``load_example``, ``make_synthetic``,
 ``create_detector``, ``list_detectors``, ``load_detector``, ``Detector`` and the typed errors.
 Metrics live in :mod:`augury.metrics`.
 """
@@ -10,7 +11,9 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from augury.data.dataset import Dataset
-from augury.data.loaders import load_collection, load_dataset
+from augury.data.formats import load_example, read_series
+from augury.data.loaders import discover_datasets, load_collection, load_dataset
+from augury.data.synthetic import make_synthetic
 from augury.detectors.base import Detector, load_detector
 from augury.detectors.registry import create_detector, list_detectors
 from augury.errors import (
@@ -33,8 +36,12 @@ __all__ = [
     "NotFittedError",
     "__version__",
     "create_detector",
+    "discover_datasets",
     "list_detectors",
     "load_collection",
     "load_dataset",
     "load_detector",
+    "load_example",
+    "make_synthetic",
+    "read_series",
 ]

@@ -18,9 +18,16 @@ def prf_from_counts(tp: float, fp: float, fn: float, tn: float) -> dict[str, flo
     """
     precision = tp / (tp + fp) if tp + fp > 0 else 0.0
     recall = tp / (tp + fn) if tp + fn > 0 else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    # 2TP / (2TP + FP + FN) equals the harmonic mean of P and R, but as one correctly rounded
+    # division equal F1 values are bit-identical, so argmax tie-breaking (best thresholds) is stable.
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp > 0 else 0.0
     accuracy = (tp + tn) / (tp + fp + fn + tn)
-    return {"precision": float(precision), "recall": float(recall), "f1": float(f1), "accuracy": float(accuracy)}
+    return {
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+        "accuracy": float(accuracy),
+    }
 
 
 def check_prediction_pair(y_true: object, y_pred: object) -> tuple[np.ndarray, np.ndarray]:

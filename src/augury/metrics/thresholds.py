@@ -23,7 +23,9 @@ def _finite_1d(scores: np.ndarray, what: str) -> np.ndarray:
     if s.size == 0:
         raise MetricError(f"{what}: no scores")
     if not np.all(np.isfinite(s)):
-        raise MetricError(f"{what}: scores contain NaN or inf at index {int(np.flatnonzero(~np.isfinite(s))[0])}")
+        raise MetricError(
+            f"{what}: scores contain NaN or inf at index {int(np.flatnonzero(~np.isfinite(s))[0])}"
+        )
     return s
 
 

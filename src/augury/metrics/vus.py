@@ -61,7 +61,9 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(lo - offsets, lengths)
 
 
-def _two_nearest_distances(x: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _two_nearest_distances(
+    x: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Smallest and second-smallest distance from normal steps ``x`` to any anomaly segment.
 
     Every buffer contribution is at least sqrt(1/2), so a step reached by two buffers is
@@ -79,7 +81,9 @@ def _two_nearest_distances(x: np.ndarray, starts: np.ndarray, ends: np.ndarray) 
     return d1, d2
 
 
-def _curves_per_window(y: np.ndarray, s: np.ndarray, window: int, thresholds: int) -> tuple[np.ndarray, np.ndarray]:
+def _curves_per_window(
+    y: np.ndarray, s: np.ndarray, window: int, thresholds: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Range-AUC-ROC and range-AP for every buffer width ``0..window``: two arrays ``[window + 1]``."""
     n = y.size
     n_pos = int(y.sum())
@@ -111,13 +115,17 @@ def _curves_per_window(y: np.ndarray, s: np.ndarray, window: int, thresholds: in
             dist = np.arange(1, half + 1)
             weight_of_distance[1 : half + 1] = np.sqrt(1 - dist / w)
             weights = np.where(d2 <= half, 1.0, weight_of_distance[d1])
-            buffer_tp[w] = np.cumsum(np.bincount(first_j, weights=weights, minlength=thresholds + 1)[:thresholds])
-        lo, hi = _regions(starts, ends, half, n)
-        bounds = np.empty(2 * lo.size, dtype=np.int64)
-        bounds[0::2] = np.searchsorted(region_idx, lo)
-        bounds[1::2] = np.searchsorted(region_idx, hi, side="right")
-        region_max = np.sort(np.maximum.reduceat(region_scores, bounds)[0::2])
-        existence[w] = (lo.size - np.searchsorted(region_max, theta, side="left")) / lo.size
+            buffer_tp[w] = np.cumsum(
+                np.bincount(first_j, weights=weights, minlength=thresholds + 1)[:thresholds]
+            )
+        if w == 0 or half != (w - 1) // 2:  # regions depend on w // 2 only: reuse for odd w
+            lo, hi = _regions(starts, ends, half, n)
+            bounds = np.empty(2 * lo.size, dtype=np.int64)
+            bounds[0::2] = np.searchsorted(region_idx, lo)
+            bounds[1::2] = np.searchsorted(region_idx, hi, side="right")
+            region_max = np.sort(np.maximum.reduceat(region_scores, bounds)[0::2])
+            existence_row = (lo.size - np.searchsorted(region_max, theta, side="left")) / lo.size
+        existence[w] = existence_row
 
     tp = tp_core + buffer_tp
     p_new = n_pos + buffer_tp / 2  # the reference's (P + N_labels) / 2 with N_labels = P + B

@@ -1,0 +1,81 @@
+"""``augury bench`` and ``augury report``: typer command functions registered by :mod:`augury.cli`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+_SHOWN = ["dataset", "method", "seed", "status", "wall_s", "peak_mem_mb", "auc_roc", "auc_pr", "vus_roc", "vus_pr",
+          "pa_f1", "random_pa_f1"]
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _print_table(df: pd.DataFrame, console: Console) -> None:
+    """Summary of the results: threshold-free metrics, then PA-F1 beside the random scorer's."""
+    table = Table(title="benchmark results (PA-F1: Anomaly-Transformer protocol; random_pa_f1: random scores)")
+    cols = [c for c in _SHOWN if c in df.columns]
+    for c in cols:
+        table.add_column(c, justify="left" if c in ("dataset", "method", "status") else "right")
+    for _, row in df.iterrows():
+        table.add_row(*("-" if pd.isna(row[c]) else f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c])
+                        for c in cols))
+    console.print(table)
+
+
+def bench_command(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name(s) or path(s), comma-separated.")],
+    method: Annotated[str, typer.Option("--method", "-m", help="Detector name(s), comma-separated.")],
+    task: Annotated[str, typer.Option(help="detect (per-step scores) or predict (early warning).")] = "detect",
+    preset: Annotated[str, typer.Option(help="Hyper-parameter preset: cpu or paper.")] = "cpu",
+    seeds: Annotated[int, typer.Option(help="Runs per (dataset, method) with seeds 0..N-1.")] = 1,
+    data_root: Annotated[Path | None, typer.Option(help="Folder of datasets (default: $AUGURY_DATA).")] = None,
+    out: Annotated[Path, typer.Option(help="Results folder (results.csv, results.jsonl, scores/).")] = Path(
+        "bench-results"),
+    executor: Annotated[str, typer.Option(help="local (process per run) or ray.")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster address (default: start a local Ray).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Concurrent runs (local: default 1; ray: CPUs of "
+                                                           "the local Ray, default all).")] = None,
+    compare_paper: Annotated[bool, typer.Option("--compare-paper", help="Add paper_<metric> and ratio_<metric> "
+                                                                        "columns from the papers' tables.")] = False,
+    fleet: Annotated[bool, typer.Option("--fleet", help="Run each entity of a collection (e.g. SMD machines) "
+                                                        "separately, plus an aggregate row.")] = False,
+) -> None:
+    """Run every (dataset, method, seed) and write results.csv / results.jsonl to OUT; reruns resume."""
+    from augury.bench.executors import BenchError
+    from augury.bench.grid import expand_grid, run_grid
+
+    # AuguryError rather than typer.BadParameter: the CLI wrapper turns it into exit code 2.
+    if ray_address and executor != "ray":
+        raise BenchError("--ray-address needs --executor ray")
+    if workers is not None and workers < 1:
+        raise BenchError(f"--workers must be >= 1, got {workers}")
+    console = Console(stderr=True)
+    specs = expand_grid(_split(dataset), _split(method), task=task, preset=preset,
+                        seeds=seeds, data_root=data_root, fleet=fleet)
+    t0 = time.perf_counter()
+    table = run_grid(specs, out, executor=executor, workers=workers, ray_address=ray_address,
+                     compare_paper=compare_paper, console=console)
+    # Off a terminal (CI logs, pipes) rich would squeeze the table into 80 columns.
+    stdout = Console()
+    _print_table(table, stdout if stdout.is_terminal else Console(width=200))
+    console.print(f"{len(specs)} runs, grid wall time {time.perf_counter() - t0:.1f} s; results in {out}/results.csv")
+
+
+def report_command(
+    results_dir: Annotated[Path, typer.Argument(help="A folder written by `augury bench`.")],
+    out: Annotated[Path | None, typer.Option(help="Where to write report.html (default: RESULTS_DIR).")] = None,
+) -> None:
+    """Write a self-contained report.html (tables, paper numbers, one score plot per run)."""
+    from augury.report.html import build_report
+
+    path = build_report(results_dir, out)
+    Console(stderr=True).print(f"wrote {path}")

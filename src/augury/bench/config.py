@@ -1,0 +1,108 @@
+"""What one benchmark run is (``RunSpec``), its stable config hash and the protocol constants."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Anomaly ratio (percent) of the Anomaly-Transformer threshold protocol, per dataset
+#: (protocols.md section 4.3); datasets not listed use :data:`DEFAULT_ANOMALY_RATIO`.
+ANOMALY_RATIO = {"MSL": 1.0, "SMAP": 1.0, "PSM": 1.0, "SWaT": 1.0, "SMD": 0.5}
+DEFAULT_ANOMALY_RATIO = 1.0
+
+#: Metric settings that change the numbers; they are part of every config hash.
+VUS_WINDOW = 100
+VUS_THRESHOLDS = 250
+PA_THRESHOLD_PROTOCOL = "at_percentile(train+test scores, 100-ar)"
+
+TASKS = ("detect", "predict")
+
+
+def anomaly_ratio_for(dataset: str) -> float:
+    """AT-protocol anomaly ratio (percent) of ``dataset``; a fleet entity ``SMD/x`` uses ``SMD``'s."""
+    return ANOMALY_RATIO.get(dataset.split("/", 1)[0], DEFAULT_ANOMALY_RATIO)
+
+
+def _canonical(obj: Any) -> Any:
+    """JSON-ready form whose serialisation does not depend on dict order, tuples or numpy scalars."""
+    if isinstance(obj, dict):
+        return {str(k): _canonical(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_canonical(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalar
+        return obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    # Anything else (e.g. a strategy object) is hashed by its repr, which must then be stable.
+    return repr(obj)
+
+
+def stable_hash(obj: Any) -> str:
+    """sha256 of the sorted-key JSON of ``obj``: identical across processes and ``PYTHONHASHSEED``."""
+    text = json.dumps(_canonical(obj), sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One (dataset, method, preset, task, seed) run with everything a worker needs.
+
+    ``params`` are the *resolved* detector hyper-parameters (preset + seed), so the hash says
+    exactly what ran. ``source`` is what the worker passes to ``load_dataset`` (a name under
+    ``data_root`` or a path, e.g. one fleet entity's folder); ``dataset`` is the name shown in the
+    results. ``target`` is the registry's ``"module:Class"``, so a worker process can rebuild a
+    detector that was registered at run time in the driver.
+    """
+
+    dataset: str
+    source: str
+    data_root: str | None
+    method: str
+    target: str
+    preset: str
+    task: str
+    seed: int
+    params: dict[str, Any] = field(default_factory=dict)
+    anomaly_ratio: float = DEFAULT_ANOMALY_RATIO
+    vus_window: int = VUS_WINDOW
+    vus_thresholds: int = VUS_THRESHOLDS
+
+    def hashed_config(self) -> dict[str, Any]:
+        """The part of the spec that determines the numbers (paths and import targets excluded)."""
+        return {
+            "dataset": self.dataset,
+            "method": self.method,
+            "preset": self.preset,
+            "task": self.task,
+            "seed": self.seed,
+            "params": self.params,
+            "metrics": {
+                "anomaly_ratio": self.anomaly_ratio,
+                "vus_window": self.vus_window,
+                "vus_thresholds": self.vus_thresholds,
+                "pa_threshold_protocol": PA_THRESHOLD_PROTOCOL,
+            },
+        }
+
+    @property
+    def config_hash(self) -> str:
+        """Stable sha256 of :meth:`hashed_config`."""
+        return stable_hash(self.hashed_config())
+
+    @property
+    def key(self) -> tuple[str, str, str, str, int, str]:
+        """Resume key: a finished run with this key is not run again."""
+        return (self.dataset, self.method, self.preset, self.task, self.seed, self.config_hash)
+
+    @property
+    def run_id(self) -> str:
+        """File-name-safe unique name of the run (used for its scores and plot files)."""
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", self.dataset).strip("-")
+        return f"{slug}__{self.method}__{self.preset}__{self.task}__s{self.seed}__{self.config_hash[:10]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (picklable and JSON-ready) for sending to a worker."""
+        return asdict(self)

@@ -1,0 +1,135 @@
+"""The benchmark driver: expand (dataset × method × seed) into runs, skip finished ones, execute, record."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from augury.bench.config import TASKS, RunSpec, anomaly_ratio_for
+from augury.bench.executors import BenchError, execute
+from augury.bench.store import ResultStore
+from augury.data.loaders import DATA_ENV, resolve_root
+
+
+def _resolve_params(method: str, preset: str, seed: int) -> dict[str, Any]:
+    from augury.detectors.registry import create_detector, get_detector_class
+
+    # Seed the detector itself when it has a seed parameter, so seeds change the model.
+    overrides = {"seed": seed} if "seed" in get_detector_class(method)._get_param_names() else {}
+    return create_detector(method, preset, **overrides).get_params()
+
+
+def _check_methods(methods: Sequence[str], task: str) -> dict[str, Any]:
+    from augury.detectors.registry import list_detectors
+
+    infos = {d.name: d for d in list_detectors()}
+    unknown = [m for m in methods if m not in infos]
+    if unknown:
+        raise BenchError(f"unknown method(s) {', '.join(unknown)}; available: {', '.join(sorted(infos))}")
+    if task == "predict":
+        unable = [m for m in methods if not infos[m].tags.get("supports_early_warning")]
+        if unable:
+            able = [n for n, d in sorted(infos.items()) if d.tags.get("supports_early_warning")]
+            raise BenchError(
+                f"no method supports early warning: {', '.join(unable)} "
+                f"(methods that do: {', '.join(able) or 'none yet'})"
+            )
+    return infos
+
+
+def _dataset_sources(dataset: str, data_root: str | None, fleet: bool) -> list[tuple[str, str]]:
+    """``(display name, load_dataset source)`` pairs: the dataset itself, or one per fleet entity."""
+    from augury.data.loaders import load_collection
+
+    # load_collection resolves the name immediately (MissingResourceError on a typo) and reads
+    # entities lazily; without --fleet nothing beyond a plain dataset is read here.
+    entities = load_collection(dataset, data_root)
+    if not fleet:
+        # A path is made absolute so that a worker with another working directory finds it.
+        local = Path(dataset).expanduser()
+        return [(local.name, str(local.resolve())) if local.exists() else (dataset, dataset)]
+    return [(ent.name, str(Path(ent.meta["path"]).resolve())) for ent in entities]
+
+
+def expand_grid(
+    datasets: Sequence[str],
+    methods: Sequence[str],
+    *,
+    task: str = "detect",
+    preset: str = "cpu",
+    seeds: int = 1,
+    data_root: str | Path | None = None,
+    fleet: bool = False,
+) -> list[RunSpec]:
+    """All runs of the grid in a stable order (dataset, method, seed); seeds are ``0..seeds-1``.
+
+    Raises :class:`BenchError` (or the data layer's errors) before anything runs when a method,
+    preset, task or dataset is unusable.
+    """
+    if task not in TASKS:
+        raise BenchError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    if seeds < 1:
+        raise BenchError(f"--seeds must be >= 1, got {seeds}")
+    if not datasets or not methods:
+        raise BenchError("need at least one dataset and one method")
+    infos = _check_methods(methods, task)
+    # Resolved here (default $AUGURY_DATA) so that workers do not depend on their environment.
+    root = str(resolve_root(data_root).resolve()) if data_root is not None or os.environ.get(DATA_ENV) else None
+    params = {(m, s): _resolve_params(m, preset, s) for m in methods for s in range(seeds)}
+    specs = []
+    for dataset in datasets:
+        for name, source in _dataset_sources(dataset, root, fleet):
+            for method in methods:
+                for seed in range(seeds):
+                    specs.append(RunSpec(dataset=name, source=source, data_root=root, method=method,
+                                         target=infos[method].target, preset=preset, task=task, seed=seed,
+                                         params=params[method, seed], anomaly_ratio=anomaly_ratio_for(name)))
+    return specs
+
+
+def run_grid(
+    specs: Sequence[RunSpec],
+    out: str | Path,
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
+    compare_paper: bool = False,
+    console: Console | None = None,
+) -> pd.DataFrame:
+    """Run every spec not already finished in ``out`` and return the regenerated results table.
+
+    Each result is recorded by this (driver) process the moment it arrives, so an interrupted
+    grid resumes where it stopped. A failed run is recorded with its error and the grid goes on.
+    """
+    console = console or Console(stderr=True)
+    store = ResultStore(out)
+    done = store.finished_keys()
+    todo = [s for s in specs if s.key not in done]
+    if len(todo) < len(specs):
+        console.print(f"resuming: {len(specs) - len(todo)} of {len(specs)} runs already finished in {out}")
+    failed = 0
+    columns = (TextColumn("[bold]bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}"))
+    # Nothing to do: start no process pool and no Ray. Connecting (Ray) happens before the bar shows.
+    results = execute(todo, executor, workers, ray_address) if todo else ()
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("", total=len(todo))
+        for result in results:
+            row = result["row"]
+            store.record(row, result["arrays"])
+            store.write_csv(compare_paper)
+            if row["status"] != "ok":
+                failed += 1
+                console.print(f"[red]failed[/] {row['dataset']} {row['method']} seed {row['seed']}: {row['error']}")
+            progress.update(bar, advance=1, description=f"{row['dataset']} {row['method']} s{row['seed']}: {row['status']}")
+    table = store.write_csv(compare_paper)
+    if failed:
+        console.print(f"[yellow]{failed} run(s) failed; rerun the same command to retry them[/]")
+    return table

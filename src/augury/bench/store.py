@@ -1,0 +1,181 @@
+"""The results folder: ``results.jsonl`` (append-only run log), ``results.csv`` (derived) and ``scores/``.
+
+Only the driver writes here. Each finished run is one JSON line appended with a single
+``write`` + ``fsync``; a torn last line (the driver was killed mid-write) is ignored on read.
+``results.csv`` is regenerated atomically from the log after every run: the latest row per
+run key (an ``ok`` row wins over a failed one), fleet aggregate rows, and, on request, the
+published numbers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from augury.utils.atomic import append_line_durably, atomic_open, atomic_write_bytes
+
+KEY_COLUMNS = ["dataset", "method", "preset", "task", "seed", "config_hash"]
+LEAD_COLUMNS = ["dataset", "method", "preset", "task", "seed", "status", "wall_s", "peak_mem_mb", "n_test",
+                "coverage"]
+THRESHOLD_FREE = ["auc_roc", "auc_pr", "vus_roc", "vus_pr"]
+PA_METRICS = ["pa_precision", "pa_recall", "pa_f1"]
+WINDOW_METRICS = ["win_precision", "win_recall", "win_f1", "win_auc"]
+METRIC_COLUMNS = THRESHOLD_FREE + PA_METRICS + ["random_pa_f1"] + WINDOW_METRICS
+AGGREGATE = "aggregate"
+SEED_MEAN = "seed_mean"
+RUN_STATUSES = ("ok", "failed")
+
+
+def _json_safe(value: Any) -> Any:
+    # JSON has no NaN: undefined metrics are stored as null.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    return value
+
+
+class ResultStore:
+    """Reader/writer of one results folder ``root``."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.jsonl = self.root / "results.jsonl"
+        self.csv = self.root / "results.csv"
+        self.scores_dir = self.root / "scores"
+
+    def read_rows(self) -> list[dict[str, Any]]:
+        """Every complete row of the log, in order (a torn or corrupt line is skipped)."""
+        if not self.jsonl.exists():
+            return []
+        rows = []
+        for line in self.jsonl.read_text(encoding="utf-8").splitlines(keepends=True):
+            if not line.endswith("\n"):
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return rows
+
+    def finished_keys(self) -> set[tuple]:
+        """Keys of runs that completed with status ``ok`` (failed runs are retried on resume)."""
+        return {tuple(r[c] for c in KEY_COLUMNS) for r in self.read_rows() if r.get("status") == "ok"}
+
+    def scores_path(self, run_id: str) -> Path:
+        """Where the test scores of run ``run_id`` are kept."""
+        return self.scores_dir / f"{run_id}.npz"
+
+    def record(self, row: dict[str, Any], arrays: dict[str, np.ndarray] | None) -> None:
+        """Persist one finished run: its scores file first, then its log line (so a logged run always
+        has its scores)."""
+        if arrays is not None:
+            buf = io.BytesIO()
+            np.savez_compressed(buf, **arrays)
+            atomic_write_bytes(self.scores_path(row["run_id"]), buf.getvalue())
+            row = {**row, "scores_file": f"scores/{row['run_id']}.npz"}
+        self._end_torn_line()
+        append_line_durably(self.jsonl, json.dumps({k: _json_safe(v) for k, v in row.items()}, sort_keys=True))
+
+    def _end_torn_line(self) -> None:
+        # A driver killed mid-append leaves a line without newline; terminate it so the next row
+        # starts on a line of its own (the torn line stays unparseable and is skipped on read).
+        if not self.jsonl.exists() or self.jsonl.stat().st_size == 0:
+            return
+        with open(self.jsonl, "rb") as fh:
+            fh.seek(-1, 2)
+            if fh.read(1) != b"\n":
+                append_line_durably(self.jsonl, "")
+
+    def table(self, compare_paper: bool = False) -> pd.DataFrame:
+        """Latest row per run key, plus fleet aggregate and seed-mean rows; columns in the contract's order."""
+        rows = self.read_rows()
+        if not rows:
+            return pd.DataFrame(columns=LEAD_COLUMNS)
+        df = pd.DataFrame(rows)
+        df["_ok"] = df["status"].eq("ok")
+        df["_order"] = range(len(df))
+        df = (df.sort_values(["_ok", "_order"]).drop_duplicates(KEY_COLUMNS, keep="last")
+              .sort_values("_order").drop(columns=["_ok", "_order"]))
+        df = pd.concat([df, fleet_aggregates(df), seed_means(df)], ignore_index=True)
+        # Aggregate rows have no seed; keep the others integers in the CSV (not 0.0).
+        df["seed"] = pd.to_numeric(df["seed"]).astype("Int64")
+        if compare_paper:
+            from augury.bench.paper import add_paper_columns
+
+            df = add_paper_columns(df)
+        return df[order_columns(df.columns)].reset_index(drop=True)
+
+    def write_csv(self, compare_paper: bool = False) -> pd.DataFrame:
+        """Regenerate ``results.csv`` atomically from the log; returns the table."""
+        df = self.table(compare_paper)
+        with atomic_open(self.csv, "w") as fh:
+            df.drop(columns=["traceback"], errors="ignore").to_csv(fh, index=False)
+        return df
+
+
+def order_columns(columns: Any) -> list[str]:
+    """Contract columns first, then metrics, random baselines, paper columns, then the rest sorted."""
+    cols = list(columns)
+    first = [c for c in LEAD_COLUMNS + METRIC_COLUMNS if c in cols]
+    random = sorted(c for c in cols if c.startswith("random_") and c not in first)
+    paper = sorted((c for c in cols if c.startswith(("paper_", "ratio_"))), key=lambda c: (c.split("_", 1)[1], c))
+    taken = set(first) | set(random) | set(paper)
+    return first + random + paper + sorted(c for c in cols if c not in taken)
+
+
+def fleet_aggregates(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (collection, method, preset, task, seed) over fleet entity rows ``<collection>/<entity>``.
+
+    Numeric columns are the mean over the entities that ran ``ok`` (``n_entities``, and
+    ``n_failed`` entities are excluded, never counted as zero); ``status`` is ``aggregate``,
+    ``wall_s`` and ``n_test`` the sum, ``peak_mem_mb`` the maximum.
+    """
+    runs = df[df["dataset"].astype(str).str.contains("/", regex=False) & df["status"].isin(RUN_STATUSES)].copy()
+    if runs.empty:
+        return pd.DataFrame()
+    runs["collection"] = runs["dataset"].str.split("/", n=1).str[0]
+    group_cols = ["collection", "method", "preset", "task", "seed"]
+    out = []
+    for key, group in runs.groupby(group_cols, sort=True):
+        ok = group[group["status"].eq("ok")]
+        numeric = ok.select_dtypes("number").drop(columns=["seed"], errors="ignore")
+        row: dict[str, Any] = dict(numeric.mean(numeric_only=True)) if not ok.empty else {}
+        row.update(dict(zip(["dataset", "method", "preset", "task", "seed"], key, strict=True)))
+        row.update(status=AGGREGATE, n_entities=len(ok), n_failed=int(group["status"].ne("ok").sum()),
+                   wall_s=float(ok["wall_s"].sum()) if "wall_s" in ok else None,
+                   peak_mem_mb=float(ok["peak_mem_mb"].max()) if "peak_mem_mb" in ok else None,
+                   n_test=int(ok["n_test"].sum()) if "n_test" in ok else None,
+                   run_id=f"{key[0]}__{key[1]}__{key[2]}__{key[3]}__s{key[4]}__aggregate")
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def seed_means(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, method, preset, task) run with more than one seed: mean ± std over seeds.
+
+    Numeric columns are the mean over the seeds that ran ``ok``; each metric of
+    :data:`METRIC_COLUMNS` also gets ``<metric>_std`` (sample std, as "mean ± std over 5 seeds" is
+    reported). ``status`` is ``seed_mean``, ``seed`` empty, ``seeds`` lists the seeds averaged.
+    """
+    runs = df[df["status"].isin(RUN_STATUSES)]
+    out = []
+    for key, group in runs.groupby(["dataset", "method", "preset", "task"], sort=False):
+        ok = group[group["status"].eq("ok")]
+        if group["seed"].nunique() < 2 or ok.empty:
+            continue
+        numeric = ok.select_dtypes("number").drop(columns=["seed"], errors="ignore")
+        row: dict[str, Any] = dict(numeric.mean(numeric_only=True))
+        row.update({f"{m}_std": float(ok[m].std()) for m in METRIC_COLUMNS if m in ok})
+        row.update(dict(zip(["dataset", "method", "preset", "task"], key, strict=True)))
+        row.update(seed=None, status=SEED_MEAN, seeds=",".join(str(int(s)) for s in sorted(ok["seed"])),
+                   n_seeds=len(ok), n_failed=int(group["status"].ne("ok").sum()),
+                   run_id=f"{key[0].replace('/', '-')}__{key[1]}__{key[2]}__{key[3]}__seed_mean")
+        out.append(row)
+    return pd.DataFrame(out)

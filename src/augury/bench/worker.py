@@ -1,0 +1,133 @@
+"""Execute one benchmark run (load → fit → score → metrics) and measure it.
+
+Runs inside a worker process that serves exactly one run (a fresh process forked from a
+preloaded fork server locally, a ``max_calls=1`` Ray worker under Ray), so the process's peak
+resident set size (``ru_maxrss``) is the peak memory of this run alone, including the
+interpreter and the preloaded libraries (their footprint when the run starts is recorded as
+``rss_before_mb``). A reused process would report the peak of every earlier run as well. The
+worker never writes result files: it returns the row and the test scores to the driver, which
+also works when the worker is on another machine.
+
+Times: ``wall_s`` is the detector's fit + score time; ``load_s`` (data), ``eval_s`` (metrics,
+including the random baseline) and ``run_s`` (everything) are recorded beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import sys
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+from augury.bench.config import PA_THRESHOLD_PROTOCOL, RunSpec
+from augury.errors import AuguryError
+
+
+def _peak_rss_mb() -> float:
+    # Linux reports ru_maxrss in KiB, macOS in bytes.
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+
+def _build_detector(spec: RunSpec) -> Any:
+    from augury.detectors import registry
+
+    # A detector registered at run time in the driver is unknown to a fresh worker process.
+    if spec.method not in {d.name for d in registry.list_detectors()}:
+        registry.register_detector(spec.method, spec.target, "registered by the benchmark driver")
+    cls = registry.get_detector_class(spec.method)
+    return cls(**spec.params)
+
+
+def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
+    from augury.data.loaders import load_dataset
+    from augury.metrics import at_threshold, evaluate
+
+    t0 = time.perf_counter()
+    ds = load_dataset(spec.source, spec.data_root)
+    row.update(n_train=int(ds.train.shape[0]), n_test=int(ds.test.shape[0]), n_channels=ds.n_channels,
+               load_s=time.perf_counter() - t0)
+    det = _build_detector(spec)
+    t1 = time.perf_counter()
+    det.fit(ds.train)
+    t2 = time.perf_counter()
+    scores = det.decision_function(ds.test)
+    t3 = time.perf_counter()
+    # Anomaly-Transformer protocol: percentile of train + test scores (it peeks at test scores,
+    # never at labels); recorded in pa_threshold_protocol so no one mistakes it for deployable.
+    threshold = at_threshold(det.decision_scores_, scores, spec.anomaly_ratio)
+    metrics = evaluate(ds.test_labels, scores, window=spec.vus_window, thresholds=spec.vus_thresholds,
+                       threshold=threshold, threshold_source="at_percentile")
+    row.update(metrics)
+    row.update(fit_s=t2 - t1, score_s=t3 - t2, eval_s=time.perf_counter() - t3, wall_s=t3 - t1,
+               pa_threshold_protocol=PA_THRESHOLD_PROTOCOL, anomaly_ratio=spec.anomaly_ratio)
+    return {"scores": scores.astype(np.float32), "labels": ds.test_labels.astype(np.uint8),
+            "threshold": np.float64(threshold)}
+
+
+def _run_predict(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
+    # The driver refuses --task predict unless the method is tagged supports_early_warning; no
+    # registered method is yet, and the predictor API (augury.create_predictor) does not exist.
+    raise AuguryError(f"task 'predict' for {spec.method!r}: augury has no early-warning predictor API yet")
+
+
+_TASKS = {"detect": _run_detect, "predict": _run_predict}
+
+
+def _limit_threads(threads: int | None) -> contextlib.AbstractContextManager:
+    """Cap BLAS/OpenMP threads so that concurrent runs do not oversubscribe the cores."""
+    if threads is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    # torch is not loaded yet in a fresh worker; it sizes its pool from this variable on import.
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    return threadpool_limits(limits=threads)
+
+
+def execute_run(spec_dict: dict[str, Any], threads: int | None = None) -> dict[str, Any]:
+    """Run one :class:`RunSpec` (given as a dict) and return ``{"row": ..., "arrays": ...}``.
+
+    ``row`` has the result columns (``status`` ``ok`` or ``failed``; a failed run carries
+    ``error`` and no metrics). ``arrays`` holds ``scores``, ``labels`` and ``threshold`` of the
+    test series, or ``None`` if the run failed. ``threads`` caps the math libraries' threads
+    (``None``: leave them alone). Never raises for a failing run.
+    """
+    from augury import __version__
+    from augury.utils.seed import seed_everything
+
+    spec = RunSpec(**spec_dict)
+    row: dict[str, Any] = {
+        "dataset": spec.dataset, "method": spec.method, "preset": spec.preset, "task": spec.task,
+        "seed": spec.seed, "config_hash": spec.config_hash, "run_id": spec.run_id,
+        "augury_version": __version__, "rss_before_mb": _peak_rss_mb(), "threads": threads,
+    }
+    started = time.perf_counter()
+    try:
+        seed_everything(spec.seed)
+        with _limit_threads(threads):
+            arrays: dict[str, np.ndarray] | None = _TASKS[spec.task](spec, row)
+        row["status"] = "ok"
+    except Exception as exc:  # a failing run is a result, not a crash of the grid
+        arrays = None
+        keep = {k: row[k] for k in ("dataset", "method", "preset", "task", "seed", "config_hash", "run_id",
+                                    "augury_version", "rss_before_mb", "threads", "n_train", "n_test", "n_channels")
+                if k in row}
+        row = {**keep, "status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
+               "traceback": traceback.format_exc(limit=8)}
+    row["run_s"] = time.perf_counter() - started
+    row["peak_mem_mb"] = _peak_rss_mb()
+    return {"row": row, "arrays": arrays}
+
+
+def failed_result(spec: RunSpec, error: str) -> dict[str, Any]:
+    """The result of a run whose worker died before returning (killed, out of memory, lost node)."""
+    row = {"dataset": spec.dataset, "method": spec.method, "preset": spec.preset, "task": spec.task,
+           "seed": spec.seed, "config_hash": spec.config_hash, "run_id": spec.run_id, "status": "failed",
+           "error": error.splitlines()[0] if error else "worker died"}
+    return {"row": row, "arrays": None}

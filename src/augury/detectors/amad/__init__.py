@@ -1,0 +1,1 @@
+"""AMAD (AutoMasked Attention for anomaly detection): model, losses, training, scoring, detector."""

@@ -1,0 +1,148 @@
+"""``augury report``: one self-contained static ``report.html`` for a results folder.
+
+The page needs no server and no JavaScript: the plots are written as PNG files under ``plots/``
+and also embedded (base64) so the HTML file alone can be mailed or archived. Reporting rules
+(protocols.md section 5): PA numbers sit in their own columns, always in the same row as the
+threshold-free metrics and beside the random scorer's PA numbers, with the threshold protocol
+stated; the paper's number sits beside ours.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from augury.bench.store import ResultStore
+from augury.report.plots import plot_scores
+from augury.utils.atomic import atomic_write_text
+
+#: Column groups of the results table, in order; paper_/random_ columns are references, not ours.
+GROUPS: list[tuple[str, list[str]]] = [
+    ("run", ["dataset", "method", "preset", "task", "seed", "status", "coverage", "n_test"]),
+    ("threshold-free (no PA)", ["auc_roc", "paper_auc_roc", "auc_pr", "paper_auc_pr", "vus_roc", "paper_vus_roc",
+                                "vus_pr", "paper_vus_pr"]),
+    ("point-adjusted (AT percentile threshold)", ["pa_precision", "pa_recall", "pa_f1", "random_pa_f1",
+                                                  "paper_pa_f1"]),
+    ("early warning (window level, no PA)", ["win_precision", "win_recall", "win_f1", "win_auc", "paper_win_f1",
+                                             "paper_win_auc"]),
+    ("cost", ["wall_s", "peak_mem_mb"]),
+]
+#: Our own metrics (all higher-is-better) whose best value per dataset is marked.
+BEST_MARKED = {"auc_roc", "auc_pr", "vus_roc", "vus_pr", "pa_f1", "win_f1", "win_auc"}
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;font-size:13px;margin-bottom:1.5em}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}
+td.t,th.t{text-align:left} th{background:#f2f2f2} th.g{background:#e4e9f2}
+td.best{font-weight:bold;background:#e6f4e6} td.ref{color:#666;font-style:italic}
+tr.failed td{background:#fbeaea} tr.aggregate td{background:#eef3fb} tr.seed_mean td{background:#f4f0fb}
+figure{margin:0 0 1.2em 0} figcaption{font-size:13px;margin-bottom:.3em}
+img{max-width:100%;border:1px solid #ddd}
+.note{font-size:13px;color:#444;max-width:70em}
+"""
+
+
+def _fmt(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.3f}" if abs(value) < 1000 else f"{value:.0f}"
+    return html.escape(str(value))
+
+
+def best_mask(df: pd.DataFrame, column: str) -> pd.Series:
+    """True where ``column`` is the best (highest) value among the ok/aggregate rows of its dataset."""
+    eligible = df["status"].isin(["ok", "aggregate", "seed_mean"])
+    values = pd.to_numeric(df[column], errors="coerce").where(eligible)
+    best = values.groupby([df["dataset"], df["task"]]).transform("max")
+    return values.notna() & (values == best)
+
+
+def _table(df: pd.DataFrame) -> str:
+    groups = [(title, [c for c in cols if c in df.columns]) for title, cols in GROUPS]
+    groups = [(t, c) for t, c in groups if c and (t == "run" or df[c].notna().any().any())]
+    marks = {c: best_mask(df, c) for _, cols in groups for c in cols if c in BEST_MARKED}
+    head1 = "".join(f'<th class="g" colspan="{len(c)}">{html.escape(t)}</th>' for t, c in groups)
+    head2 = "".join(f'<th class="{"t" if t == "run" else ""}">{html.escape(c)}</th>' for t, cols in groups for c in cols)
+    body = []
+    for i, row in df.iterrows():
+        cells = []
+        for title, cols in groups:
+            for c in cols:
+                cls = "t" if title == "run" else "ref" if c.startswith(("paper_", "random_")) else ""
+                if c in marks and marks[c].loc[i]:
+                    cls = "best"
+                value = row[c]
+                # Counts become floats once averaged into an aggregate row; show them as counts.
+                if c in ("seed", "n_test") and isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                cells.append(f'<td class="{cls}">{_fmt(value)}</td>')
+        body.append(f'<tr class="{html.escape(str(row["status"]))}">{"".join(cells)}</tr>')
+    return f"<table><tr>{head1}</tr><tr>{head2}</tr>{''.join(body)}</table>"
+
+
+def _plot_run(results_dir: Path, plots_dir: Path, row: pd.Series) -> Path | None:
+    scores_file = row.get("scores_file")
+    if not isinstance(scores_file, str) or not (results_dir / scores_file).exists():
+        return None
+    with np.load(results_dir / scores_file) as z:
+        scores, labels, threshold = z["scores"], z["labels"], float(z["threshold"])
+    title = (f"{row['dataset']} · {row['method']} ({row['preset']}, seed {row['seed']}) — AUC-PR {_fmt(row.get('auc_pr'))}, "
+             f"VUS-PR {_fmt(row.get('vus_pr'))}; dashed: AT percentile threshold")
+    return plot_scores(plots_dir / f"{row['run_id']}.png", scores, labels, threshold=threshold, title=title)
+
+
+def build_report(results_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write ``report.html`` (and ``plots/<run_id>.png``) for a results folder; return the HTML path.
+
+    ``out`` is the folder to write into (default: ``results_dir``). Raises
+    :class:`augury.errors.DataError` if ``results_dir`` holds no ``results.jsonl``.
+    """
+    from augury.errors import DataError
+
+    results_dir = Path(results_dir)
+    store = ResultStore(results_dir)
+    if not store.jsonl.exists():
+        raise DataError(f"{results_dir}: no results.jsonl; expected a folder written by `augury bench --out`")
+    out_dir = Path(out) if out is not None else results_dir
+    df = store.table(compare_paper=True)
+    figures = []
+    for _, row in df[df["status"].eq("ok")].iterrows():
+        png = _plot_run(results_dir, out_dir / "plots", row)
+        if png is not None:
+            data = base64.b64encode(png.read_bytes()).decode("ascii")
+            figures.append(f'<figure id="{html.escape(row["run_id"])}"><figcaption>{html.escape(row["run_id"])} '
+                           f'(<a href="plots/{html.escape(png.name)}">PNG</a>)</figcaption>'
+                           f'<img alt="scores of {html.escape(row["run_id"])}" src="data:image/png;base64,{data}"></figure>')
+    failed = df[df["status"].eq("failed")]
+    failures = "".join(f"<li><b>{html.escape(str(r['run_id']))}</b>: {html.escape(str(r.get('error')))}</li>"
+                       for _, r in failed.iterrows())
+    protocol = ", ".join(sorted({str(p) for p in df.get("pa_threshold_protocol", pd.Series()).dropna()})) or "–"
+    vus = ", ".join(sorted({str(p) for p in df.get("vus_impl", pd.Series()).dropna()})) or "–"
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>augury benchmark report</title>
+<style>{CSS}</style></head><body>
+<h1>augury benchmark report</h1>
+<p class="note">{len(df)} rows from <code>{html.escape(str(results_dir.resolve()))}</code>.
+Bold green: best value per dataset and metric. Grey italic: reference numbers (paper_*: published, under the
+paper's own protocol and preprocessing; random_*: uniformly random scores on the same labels flagging as many
+steps). PA threshold protocol: <code>{html.escape(protocol)}</code> — it looks at the test scores (not labels), as in
+Anomaly-Transformer, so PA numbers are for comparison with published tables only; read them next to the
+threshold-free metrics and the random baseline. VUS: <code>{html.escape(vus)}</code>.
+Fleet aggregate rows (status <code>aggregate</code>) are means over the entities that ran; <code>seed_mean</code>
+rows are means over the seeds that ran (standard deviations in results.csv).</p>
+<h2>Results</h2>{_table(df)}
+{f"<h2>Failed runs</h2><ul>{failures}</ul>" if failures else ""}
+<h2>Scores over time</h2>
+<p class="note">One plot per run: test scores, labelled anomaly segments shaded red, the PA threshold dashed.</p>
+{''.join(figures) or '<p>No saved scores.</p>'}
+</body></html>
+"""
+    path = out_dir / "report.html"
+    atomic_write_text(path, page)
+    return path

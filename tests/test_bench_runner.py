@@ -1,0 +1,209 @@
+"""``augury bench`` end to end on tiny folders: rows, failures, resume (also after SIGKILL), fleet, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from augury.bench.commands import bench_command
+from augury.bench.grid import expand_grid, run_grid
+from augury.bench.store import KEY_COLUMNS, LEAD_COLUMNS, ResultStore
+from augury.data.synthetic import make_synthetic
+from augury.errors import AuguryError
+
+CONTRACT_METRICS = ["auc_roc", "auc_pr", "vus_roc", "vus_pr", "pa_precision", "pa_recall", "pa_f1", "random_pa_f1"]
+
+
+def write_native(folder: Path, seed: int, *, anomalies: bool = True, n: int = 400) -> Path:
+    """A planted-anomaly dataset in augury's native layout."""
+    ds = make_synthetic(n_train=n, n_test=n, n_channels=3, n_anomalies=3, seed=seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "train.npy", ds.train)
+    np.save(folder / "test.npy", ds.test)
+    np.save(folder / "test_label.npy", ds.test_labels if anomalies else np.zeros_like(ds.test_labels))
+    return folder
+
+
+@pytest.fixture
+def data_root(tmp_path) -> Path:
+    root = tmp_path / "data"
+    write_native(root / "A", 0)
+    write_native(root / "B", 1)
+    write_native(root / "NoAnomaly", 2, anomalies=False)  # every run on it fails in the metrics
+    return root
+
+
+def invoke(*args: str):
+    """Run bench_command through a throw-away typer app, as the lead's CLI registers it."""
+    app = typer.Typer()
+    app.command("bench")(bench_command)
+    app.command("noop")(lambda: None)  # two commands, so "bench" is a sub-command as in augury
+    return CliRunner().invoke(app, ["bench", *args])
+
+
+def jsonl_rows(out: Path) -> list[dict]:
+    return ResultStore(out).read_rows()
+
+
+def test_grid_writes_contract_columns_records_failures_and_continues(data_root, tmp_path):
+    out = tmp_path / "out"
+    res = invoke("--dataset", "NoAnomaly,A", "--method", "iforest,pca", "--data-root", str(data_root),
+                 "--out", str(out), "--compare-paper")
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out / "results.csv")
+    assert list(table.columns[: len(LEAD_COLUMNS)]) == LEAD_COLUMNS
+    assert set(CONTRACT_METRICS) <= set(table.columns) and "paper_source" in table
+    by = table.set_index(["dataset", "method"])
+    # The failing dataset came first in the grid; the runs after it still ran.
+    assert set(by.loc["NoAnomaly", "status"]) == {"failed"} and set(by.loc["A", "status"]) == {"ok"}
+    assert by.loc["NoAnomaly", CONTRACT_METRICS + ["wall_s"]].isna().all().all()  # no zeros for failures
+    assert by.loc["NoAnomaly", "error"].str.contains("MetricError").all()
+    ok = by.loc["A"]
+    assert ((ok["auc_roc"] > 0.5) & (ok["coverage"] == 1.0) & (ok["n_test"] == 400)).all()
+    assert (ok["peak_mem_mb"] >= ok["rss_before_mb"]).all() and (ok["wall_s"] > 0).all()
+    assert set(ok["pa_threshold_protocol"]) == {"at_percentile(train+test scores, 100-ar)"}
+    for f in ok["scores_file"]:
+        with np.load(out / f) as z:
+            assert z["scores"].shape == (400,) and z["labels"].shape == (400,) and np.isfinite(z["threshold"])
+
+
+def test_rerun_skips_finished_runs_and_retries_failed_ones(data_root, tmp_path):
+    out = tmp_path / "out"
+    args = ("--dataset", "A,NoAnomaly", "--method", "pca", "--data-root", str(data_root), "--out", str(out))
+    assert invoke(*args).exit_code == 0
+    first = jsonl_rows(out)
+    res = invoke(*args)
+    assert res.exit_code == 0 and "resuming: 1 of 2 runs already finished" in res.output
+    second = jsonl_rows(out)
+    assert second[:2] == first and len(second) == 3 and second[2]["status"] == "failed"
+    assert len(pd.read_csv(out / "results.csv")) == 2  # one row per run, not per attempt
+
+
+def test_seeds_give_one_row_each_with_distinct_hashes_plus_their_mean(data_root, tmp_path):
+    out = tmp_path / "out"
+    res = invoke("--dataset", "A", "--method", "iforest", "--seeds", "2", "--data-root", str(data_root),
+                 "--out", str(out), "--workers", "2")
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out / "results.csv")
+    # Two workers: the seeds finish in either order; the mean row comes last.
+    assert list(table["status"]) == ["ok", "ok", "seed_mean"] and sorted(table["seed"].iloc[:2]) == [0, 1]
+    assert table["config_hash"].iloc[:2].nunique() == 2
+    seeds_in_csv = [line.split(",")[4] for line in (out / "results.csv").read_text().splitlines()[1:]]
+    assert sorted(seeds_in_csv[:2]) == ["0", "1"] and seeds_in_csv[2] == ""
+    assert np.isclose(table["auc_roc"].iloc[2], table["auc_roc"].iloc[:2].mean())
+
+
+def test_fleet_runs_each_entity_and_adds_an_aggregate_row(tmp_path):
+    root = tmp_path / "data"
+    write_native(root / "Fleet" / "m-1", 0)
+    write_native(root / "Fleet" / "m-2", 1)
+    out = tmp_path / "out"
+    res = invoke("--dataset", "Fleet", "--method", "pca", "--fleet", "--data-root", str(root), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out / "results.csv").set_index("dataset")
+    assert list(table.index) == ["Fleet/m-1", "Fleet/m-2", "Fleet"]
+    assert list(table["status"]) == ["ok", "ok", "aggregate"]
+    assert np.isclose(table.loc["Fleet", "auc_roc"], table.loc[["Fleet/m-1", "Fleet/m-2"], "auc_roc"].mean())
+    assert len(jsonl_rows(out)) == 2  # the aggregate is derived, not a run
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--method", "iforest", "--task", "predict"), "no method supports early warning: iforest"),
+        (("--method", "nosuch"), "unknown method(s) nosuch"),
+        (("--method", "iforest", "--task", "train"), "unknown task 'train'"),
+        (("--method", "iforest", "--preset", "huge"), "has no preset 'huge'"),
+    ],
+)
+def test_user_mistakes_raise_augury_errors_before_any_run(data_root, tmp_path, args, message):
+    res = invoke("--dataset", "A", *args, "--data-root", str(data_root), "--out", str(tmp_path / "out"))
+    assert isinstance(res.exception, AuguryError) and message in str(res.exception)
+    assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+def test_missing_dataset_and_ray_options_are_reported(data_root, tmp_path, monkeypatch):
+    res = invoke("--dataset", "Nope", "--method", "pca", "--data-root", str(data_root), "--out", str(tmp_path))
+    assert isinstance(res.exception, AuguryError) and "Nope" in str(res.exception)
+    res = invoke("--dataset", "A", "--method", "pca", "--ray-address", "auto", "--data-root", str(data_root))
+    assert isinstance(res.exception, AuguryError) and "--ray-address needs --executor ray" in str(res.exception)
+    res = invoke("--dataset", ",", "--method", "pca", "--data-root", str(data_root))
+    assert isinstance(res.exception, AuguryError) and "at least one dataset" in str(res.exception)
+    for option in ("--seeds", "--workers"):
+        res = invoke("--dataset", "A", "--method", "pca", option, "0", "--data-root", str(data_root))
+        assert isinstance(res.exception, AuguryError) and f"{option} must be >= 1" in str(res.exception)
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real_find_spec(name, *a))
+    res = invoke("--dataset", "A", "--method", "pca", "--executor", "ray", "--data-root", str(data_root),
+                 "--out", str(tmp_path / "out"))
+    assert isinstance(res.exception, AuguryError) and "pip install 'augury[dist]'" in str(res.exception)
+
+
+_DRIVER = textwrap.dedent(
+    """
+    import sys, typer
+    from augury.bench.commands import bench_command
+    if __name__ == "__main__":  # worker processes re-import the main module
+        app = typer.Typer()
+        app.command("bench")(bench_command)
+        app.command("noop")(lambda: None)
+        app(["bench", *sys.argv[1:]])
+    """
+)
+
+
+def test_resume_after_sigkill_has_no_missing_and_no_duplicate_rows(tmp_path):
+    root = tmp_path / "data"
+    for i in range(3):
+        write_native(root / f"D{i}", i, n=3000)
+    out = tmp_path / "out"
+    script = tmp_path / "driver.py"
+    script.write_text(_DRIVER)
+    args = ["--dataset", "D0,D1,D2", "--method", "iforest,knn", "--data-root", str(root), "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (out / "results.jsonl").exists():
+            time.sleep(0.05)
+        assert (out / "results.jsonl").exists(), "no run finished within 60 s"
+    finally:
+        # Kill the driver and the worker processes it started (its own session).
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    before = jsonl_rows(out)
+    assert 1 <= len(before) < 6, "the grid must be interrupted mid-way for this test to mean anything"
+    res = invoke(*args)
+    assert res.exit_code == 0, res.output
+    after = jsonl_rows(out)
+    assert after[: len(before)] == before  # finished runs were not redone
+    assert all(r["status"] == "ok" for r in before), before
+    keys = [tuple(r[c] for c in KEY_COLUMNS) for r in after]
+    assert len(keys) == len(set(keys)) == 6  # finished runs were not redone, none is missing
+    table = pd.read_csv(out / "results.csv")
+    assert len(table) == 6 and set(table["status"]) == {"ok"}
+    assert not table.duplicated(KEY_COLUMNS).any()
+
+
+def test_a_worker_process_that_dies_is_recorded_failed_and_the_grid_goes_on(data_root, tmp_path):
+    specs = expand_grid(["A"], ["pca"], data_root=data_root)
+    # A "detector" whose construction kills its process, as an out-of-memory kill would.
+    crash = dataclasses.replace(specs[0], method="crash", target="os:_exit", params={"status": 9})
+    table = run_grid([crash, *specs], tmp_path / "out", executor="local", workers=1)
+    by = table.set_index("method")
+    assert by.loc["crash", "status"] == "failed" and "worker process died" in by.loc["crash", "error"]
+    assert by.loc["pca", "status"] == "ok"

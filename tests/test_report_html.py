@@ -1,0 +1,83 @@
+"""``augury report``: a self-contained HTML page and one PNG per run, from a tiny results folder."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from augury.bench.commands import report_command
+from augury.bench.grid import expand_grid, run_grid
+from augury.data.synthetic import make_synthetic
+from augury.errors import DataError
+from augury.report.html import best_mask
+
+
+@pytest.fixture(scope="module")
+def results_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    for name, labelled in (("CalIt2", True), ("Flat", False)):
+        ds = make_synthetic(n_train=400, n_test=400, n_channels=2, n_anomalies=3, seed=len(name))
+        (root / name).mkdir()
+        np.save(root / name / "train.npy", ds.train)
+        np.save(root / name / "test.npy", ds.test)
+        np.save(root / name / "test_label.npy", ds.test_labels if labelled else 0 * ds.test_labels)
+    out = tmp_path_factory.mktemp("results")
+    run_grid(expand_grid(["CalIt2", "Flat"], ["pca", "iforest"], data_root=root), out)
+    return out
+
+
+def invoke(*args: str):
+    app = typer.Typer()
+    app.command("report")(report_command)
+    app.command("noop")(lambda: None)
+    return CliRunner().invoke(app, ["report", *args])
+
+
+def test_report_names_each_run_and_writes_its_plot(results_dir):
+    res = invoke(str(results_dir))
+    assert res.exit_code == 0, res.output
+    page = (results_dir / "report.html").read_text(encoding="utf-8")
+    ok_runs = sorted(p.stem for p in (results_dir / "scores").glob("*.npz"))
+    assert len(ok_runs) == 2
+    for run_id in ok_runs:
+        png = results_dir / "plots" / f"{run_id}.png"
+        assert png.stat().st_size > 1000 and png.read_bytes().startswith(b"\x89PNG")
+        assert f'id="{run_id}"' in page and f"plots/{run_id}.png" in page
+    assert page.count("data:image/png;base64,") == 2  # self-contained: plots embedded
+    assert "<script" not in page
+
+
+def test_report_shows_failures_baseline_paper_numbers_and_best_marks(results_dir):
+    invoke(str(results_dir))
+    page = (results_dir / "report.html").read_text(encoding="utf-8")
+    assert "Failed runs" in page and page.count("MetricError") == 2  # the two runs on unlabelled data
+    for column in ("auc_roc", "vus_pr", "pa_f1", "random_pa_f1", "paper_auc_roc"):
+        assert f"<th class=\"\">{column}</th>" in page
+    # pca on CalIt2 has a published AUC-ROC (VAN-AD, table II); it appears in the table.
+    assert "0.790" in page
+    # One best mark per threshold-free / PA metric of the single dataset with ok runs.
+    assert len(re.findall(r'<td class="best">', page)) >= 5
+    assert "at_percentile(train+test scores, 100-ar)" in page
+
+
+def test_report_writes_to_another_folder_and_rejects_a_non_results_folder(results_dir, tmp_path):
+    res = invoke(str(results_dir), "--out", str(tmp_path / "site"))
+    assert res.exit_code == 0 and (tmp_path / "site" / "report.html").exists()
+    assert len(list((tmp_path / "site" / "plots").glob("*.png"))) == 2
+    res = invoke(str(tmp_path / "empty"))
+    assert isinstance(res.exception, DataError) and "no results.jsonl" in str(res.exception)
+
+
+def test_best_mask_marks_the_highest_ok_value_per_dataset_only():
+    df = pd.DataFrame({
+        "dataset": ["A", "A", "A", "B", "B"],
+        "task": ["detect"] * 5,
+        "status": ["ok", "ok", "failed", "ok", "aggregate"],
+        "auc_pr": [0.2, 0.5, None, 0.1, 0.3],
+    })
+    assert list(best_mask(df, "auc_pr")) == [False, True, False, False, True]
