@@ -48,7 +48,7 @@ def test_detect_writes_one_score_per_step(csv_pair, capsys):
 
 def test_bad_input_exit_2_one_line(csv_pair, capsys):
     folder, _ = csv_pair
-    bad = pd.read_csv(folder / "test.csv")
+    bad = pd.read_csv(folder / "test.csv").astype({"b": object})
     bad.loc[7, "b"] = "oops"
     bad.to_csv(folder / "bad.csv", index=False)
     code, _, err = run(["detect", str(folder / "train.csv"), str(folder / "bad.csv"), "-m", "pca",
