@@ -49,3 +49,11 @@ def test_same_seed_same_scores(spike_series):
     a = create_detector("iforest", seed=7).fit(train).decision_function(test)
     b = create_detector("iforest", seed=7).fit(train).decision_function(test)
     np.testing.assert_array_equal(a, b)
+
+
+def test_pca_with_constant_channel_gives_finite_scores(spike_series):
+    train, test, _ = spike_series
+    train = np.column_stack([train, np.ones(len(train), np.float32)])
+    test = np.column_stack([test, np.ones(len(test), np.float32)])
+    scores = create_detector("pca").fit(train).decision_function(test)
+    assert np.isfinite(scores).all()

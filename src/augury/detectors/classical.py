@@ -154,7 +154,9 @@ class PCA(WindowedPyOD):
     def _make_model(self) -> Any:
         from pyod.models.pca import PCA as _M
 
-        return _M(n_components=self.n_components, random_state=self.seed)
+        # Input is already scaled per channel; PyOD's own per-feature standardisation divides
+        # by zero on constant channels (22 of MSL's 55) and returns NaN scores.
+        return _M(n_components=self.n_components, random_state=self.seed, standardization=False)
 
 
 class CBLOF(WindowedPyOD):
