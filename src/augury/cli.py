@@ -12,12 +12,10 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
-
-try:  # typer >= 0.29 vendors its own click; its exceptions are distinct classes
-    from typer._click import exceptions as _tclick
+try:  # typer >= 0.29 vendors its own click (and no longer installs click)
+    from typer._click import exceptions as _clickexc
 except ImportError:  # pragma: no cover - older typer uses click itself
-    _tclick = click.exceptions
+    from click import exceptions as _clickexc
 import numpy as np
 import typer
 from rich.console import Console
@@ -205,12 +203,12 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: exit 0 on success, 2 with a one-line reason on a user mistake."""
     try:
         app(args=argv, prog_name="augury", standalone_mode=False)
-    except (click.exceptions.Exit, getattr(_tclick, "Exit", click.exceptions.Exit)) as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except (click.exceptions.UsageError, _tclick.UsageError) as exc:
+    except _clickexc.UsageError as exc:
         print(f"augury: error: {exc.format_message()}", file=sys.stderr)
         sys.exit(2)
-    except (click.exceptions.Abort, getattr(_tclick, "Abort", click.exceptions.Abort)):
+    except typer.Abort:
         print("augury: interrupted", file=sys.stderr)
         sys.exit(130)
     except (AuguryError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
