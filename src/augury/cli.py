@@ -57,7 +57,7 @@ def detect(
     threshold: Annotated[
         str | None,
         typer.Option(help="Also write 0/1 labels with this threshold rule fitted on TRAIN scores, "
-                          "e.g. percentile:99, topk:0.01, fixed:3.2, spot:1e-3."),
+                          "e.g. top:1 (flag the top 1 %), fixed:3.2, spot:1e-3."),
     ] = None,
     label_column: Annotated[str | None, typer.Option(help="Name of a 0/1 label column to exclude.")] = None,
     timestamp_column: Annotated[str | None, typer.Option(help="Name of a timestamp column to keep.")] = None,

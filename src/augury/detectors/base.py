@@ -108,7 +108,7 @@ class Detector:
         self.n_features_in_ = int(X.shape[1])
         self._fit(Xs)
         self.decision_scores_ = self._checked(self._train_scores(Xs), None, "training scores")
-        self.set_threshold(getattr(self, "threshold", "percentile:99"))
+        self.set_threshold(getattr(self, "threshold", "top:1"))
         return self
 
     def set_threshold(self, strategy: str | ThresholdStrategy) -> Detector:

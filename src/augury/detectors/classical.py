@@ -96,7 +96,7 @@ class IForest(WindowedPyOD):
 
     def __init__(self, window: int = 1, stride: int = 1, score_stride: int = 1,
                  max_train_windows: int | None = 20000, n_estimators: int = 100,
-                 scaling: str = "standard", threshold: str = "percentile:99", seed: int = 0) -> None:
+                 scaling: str = "standard", threshold: str = "top:1", seed: int = 0) -> None:
         _init_common(self, window, stride, score_stride, max_train_windows, scaling, threshold, seed)
         self.n_estimators = n_estimators
 
@@ -113,7 +113,7 @@ class LOF(WindowedPyOD):
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 5000, n_neighbors: int = 20,
-                 scaling: str = "standard", threshold: str = "percentile:99", seed: int = 0) -> None:
+                 scaling: str = "standard", threshold: str = "top:1", seed: int = 0) -> None:
         _init_common(self, window, stride, score_stride, max_train_windows, scaling, threshold, seed)
         self.n_neighbors = n_neighbors
 
@@ -130,7 +130,7 @@ class KNN(WindowedPyOD):
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 5000, n_neighbors: int = 5,
-                 scaling: str = "standard", threshold: str = "percentile:99", seed: int = 0) -> None:
+                 scaling: str = "standard", threshold: str = "top:1", seed: int = 0) -> None:
         _init_common(self, window, stride, score_stride, max_train_windows, scaling, threshold, seed)
         self.n_neighbors = n_neighbors
 
@@ -147,7 +147,7 @@ class PCA(WindowedPyOD):
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 20000, n_components: float | int | None = None,
-                 scaling: str = "standard", threshold: str = "percentile:99", seed: int = 0) -> None:
+                 scaling: str = "standard", threshold: str = "top:1", seed: int = 0) -> None:
         _init_common(self, window, stride, score_stride, max_train_windows, scaling, threshold, seed)
         self.n_components = n_components
 
@@ -166,7 +166,7 @@ class CBLOF(WindowedPyOD):
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 20000, n_clusters: int = 8,
-                 scaling: str = "standard", threshold: str = "percentile:99", seed: int = 0) -> None:
+                 scaling: str = "standard", threshold: str = "top:1", seed: int = 0) -> None:
         _init_common(self, window, stride, score_stride, max_train_windows, scaling, threshold, seed)
         self.n_clusters = n_clusters
 
@@ -205,7 +205,7 @@ class KMeans(WindowedPyOD):
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 20000, n_clusters: int = 8,
-                 scaling: str = "standard", threshold: str = "percentile:99", seed: int = 0) -> None:
+                 scaling: str = "standard", threshold: str = "top:1", seed: int = 0) -> None:
         _init_common(self, window, stride, score_stride, max_train_windows, scaling, threshold, seed)
         self.n_clusters = n_clusters
 
@@ -221,7 +221,7 @@ class HBOS(WindowedPyOD):
 
     def __init__(self, window: int = 1, stride: int = 1, score_stride: int = 1,
                  max_train_windows: int | None = 20000, n_bins: int = 10,
-                 scaling: str = "standard", threshold: str = "percentile:99", seed: int = 0) -> None:
+                 scaling: str = "standard", threshold: str = "top:1", seed: int = 0) -> None:
         _init_common(self, window, stride, score_stride, max_train_windows, scaling, threshold, seed)
         self.n_bins = n_bins
 
@@ -238,7 +238,7 @@ class OCSVM(WindowedPyOD):
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 3000, nu: float = 0.5,
-                 scaling: str = "standard", threshold: str = "percentile:99", seed: int = 0) -> None:
+                 scaling: str = "standard", threshold: str = "top:1", seed: int = 0) -> None:
         _init_common(self, window, stride, score_stride, max_train_windows, scaling, threshold, seed)
         self.nu = nu
 

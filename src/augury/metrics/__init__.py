@@ -18,11 +18,22 @@ from augury.metrics.thresholds import (
     Percentile,
     ThresholdStrategy,
     TopK,
+    TopPercent,
     at_threshold,
     parse_threshold,
     percentile_threshold,
 )
-from augury.metrics.vus import VUS_IMPL, vus_pr, vus_roc, vus_roc_pr
+from augury.metrics.tsbad import (
+    event_f1,
+    oracle_affiliation_f,
+    oracle_event_f1,
+    oracle_pa_f1,
+    oracle_range_f1,
+    range_prf,
+    tsbad_metrics,
+    vus_pred,
+)
+from augury.metrics.vus import VUS_IMPL, range_auc_roc_pr, vus_pr, vus_roc, vus_roc_pr
 from augury.metrics.window import evaluate_windows, select_window_threshold, window_auc, window_prf
 
 __all__ = [
@@ -53,4 +64,14 @@ __all__ = [
     "vus_roc_pr",
     "window_auc",
     "window_prf",
+    "range_auc_roc_pr",
+    "event_f1",
+    "oracle_affiliation_f",
+    "oracle_event_f1",
+    "oracle_pa_f1",
+    "oracle_range_f1",
+    "range_prf",
+    "tsbad_metrics",
+    "vus_pred",
+    "TopPercent",
 ]

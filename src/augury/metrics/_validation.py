@@ -52,10 +52,36 @@ def check_scores(y_score: object, n: int | None = None, name: str = "y_score") -
     return s
 
 
-def check_pair(y_true: object, y_score: object, score_name: str = "y_score") -> tuple[np.ndarray, np.ndarray]:
-    """Validated ``(labels int8 [T], scores float64 [T])``."""
+def check_pair(
+    y_true: object, y_score: object, score_name: str = "y_score", rank_ints: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validated ``(labels int8 [T], scores float64 [T])``.
+
+    ``rank_ints=True`` (for metrics that depend on the order of the scores only) replaces
+    integer scores beyond 2**53 by their exact dense ranks, see :func:`exact_order`.
+    """
     y = check_labels(y_true)
+    if rank_ints:
+        y_score = exact_order(y_score)
     return y, check_scores(y_score, y.size, score_name)
+
+
+_FLOAT_EXACT = 2**53
+
+
+def exact_order(y_score: object) -> object:
+    """Integer scores that float64 cannot hold exactly become their dense ranks (0, 1, ...).
+
+    float64 has 53 mantissa bits, so int64 scores above 2**53 would collide into ties that the
+    data do not have (``2**53`` and ``2**53 + 1`` become equal). Ranks keep the exact order and
+    fit in float64; every other input is returned unchanged. Only for order-based metrics.
+    """
+    s = np.asarray(y_score)
+    if s.ndim == 1 and s.size and np.issubdtype(s.dtype, np.integer) and s.dtype != bool:
+        # Compare in Python ints: abs(int64 min) overflows.
+        if max(int(s.max()), -int(s.min())) > _FLOAT_EXACT:
+            return np.unique(s, return_inverse=True)[1].astype(np.float64)
+    return y_score
 
 
 def require_both_classes(y: np.ndarray, metric: str) -> None:

@@ -13,7 +13,7 @@ def auc_roc(y_true: object, y_score: object) -> float:
     ``y_true`` ``[T]`` 0/1, ``y_score`` ``[T]`` finite, higher = more anomalous. Ties are
     handled as scikit-learn does (half credit). Raises ``MetricError`` unless both classes occur.
     """
-    y, s = check_pair(y_true, y_score)
+    y, s = check_pair(y_true, y_score, rank_ints=True)
     require_both_classes(y, "auc_roc")
     return float(roc_auc_score(y, s))
 
@@ -25,6 +25,6 @@ def auc_pr(y_true: object, y_score: object) -> float:
     ``y_true`` ``[T]`` 0/1, ``y_score`` ``[T]``. Raises ``MetricError`` if there is no anomaly;
     with no normal step it is 1.0.
     """
-    y, s = check_pair(y_true, y_score)
+    y, s = check_pair(y_true, y_score, rank_ints=True)
     require_anomaly(y, "auc_pr")
     return float(average_precision_score(y, s))

@@ -82,9 +82,13 @@ def _two_nearest_distances(
 
 
 def _curves_per_window(
-    y: np.ndarray, s: np.ndarray, window: int, thresholds: int
+    y: np.ndarray, s: np.ndarray, window: int, thresholds: int, widths: range | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Range-AUC-ROC and range-AP for every buffer width ``0..window``: two arrays ``[window + 1]``."""
+    """Range-AUC-ROC and range-AP per buffer width in ``widths`` (default ``0..window``): two arrays.
+
+    ``window`` must be the largest width; ``widths`` must be increasing.
+    """
+    widths = range(window + 1) if widths is None else widths
     n = y.size
     n_pos = int(y.sum())
     starts, ends = segments(y)
@@ -105,9 +109,10 @@ def _curves_per_window(
     # A buffered step counts for threshold j iff theta_j <= its score, i.e. for all j >= first_j.
     first_j = thresholds - np.searchsorted(theta[::-1], s[buffer_idx], side="right")
 
-    buffer_tp = np.zeros((window + 1, thresholds))
-    existence = np.empty((window + 1, thresholds))
-    for w in range(window + 1):
+    buffer_tp = np.zeros((len(widths), thresholds))
+    existence = np.empty((len(widths), thresholds))
+    last_half = -1
+    for row, w in enumerate(widths):
         half = w // 2
         if half > 0:
             # Same expression as the reference so single-buffer weights are bit-identical.
@@ -115,17 +120,18 @@ def _curves_per_window(
             dist = np.arange(1, half + 1)
             weight_of_distance[1 : half + 1] = np.sqrt(1 - dist / w)
             weights = np.where(d2 <= half, 1.0, weight_of_distance[d1])
-            buffer_tp[w] = np.cumsum(
+            buffer_tp[row] = np.cumsum(
                 np.bincount(first_j, weights=weights, minlength=thresholds + 1)[:thresholds]
             )
-        if w == 0 or half != (w - 1) // 2:  # regions depend on w // 2 only: reuse for odd w
+        if half != last_half:  # regions depend on w // 2 only: reuse for odd w
+            last_half = half
             lo, hi = _regions(starts, ends, half, n)
             bounds = np.empty(2 * lo.size, dtype=np.int64)
             bounds[0::2] = np.searchsorted(region_idx, lo)
             bounds[1::2] = np.searchsorted(region_idx, hi, side="right")
             region_max = np.sort(np.maximum.reduceat(region_scores, bounds)[0::2])
             existence_row = (lo.size - np.searchsorted(region_max, theta, side="left")) / lo.size
-        existence[w] = existence_row
+        existence[row] = existence_row
 
     tp = tp_core + buffer_tp
     p_new = n_pos + buffer_tp / 2  # the reference's (P + N_labels) / 2 with N_labels = P + B
@@ -133,7 +139,7 @@ def _curves_per_window(
     fpr = (n_pred - tp) / (n - p_new)
     precision = tp / n_pred
 
-    zeros, ones = np.zeros((window + 1, 1)), np.ones((window + 1, 1))
+    zeros, ones = np.zeros((len(widths), 1)), np.ones((len(widths), 1))
     tpr_full = np.hstack((zeros, tpr, ones))
     fpr_full = np.hstack((zeros, fpr, ones))
     auc = np.sum(np.diff(fpr_full, axis=1) * (tpr_full[:, 1:] + tpr_full[:, :-1]) / 2, axis=1)
@@ -153,7 +159,7 @@ def vus_roc_pr(
     is undefined; tsb-ad itself crashes there) and on invalid input.
     """
     _check_config(window, thresholds)
-    y, s = check_pair(y_true, y_score)
+    y, s = check_pair(y_true, y_score, rank_ints=True)
     require_both_classes(y, "VUS")
     auc, ap = _curves_per_window(y, s, int(window), int(thresholds))
     return float(np.mean(auc)), float(np.mean(ap))
@@ -167,3 +173,21 @@ def vus_roc(y_true: object, y_score: object, window: int = 100, thresholds: int 
 def vus_pr(y_true: object, y_score: object, window: int = 100, thresholds: int = 250) -> float:
     """VUS-PR (see :func:`vus_roc_pr` for arguments, units and errors)."""
     return vus_roc_pr(y_true, y_score, window, thresholds)[1]
+
+
+def range_auc_roc_pr(
+    y_true: object, y_score: object, window: int = 100, thresholds: int = 250
+) -> tuple[float, float]:
+    """``(R-AUC-ROC, R-AUC-PR)`` for the single buffer width ``window`` (one slice of the VUS surface).
+
+    Exactly tsb-ad 1.5's ``RangeAUC_volume_opt`` curve at ``window`` (its per-width area before
+    averaging). tsb-ad 1.5's standalone ``RangeAUC`` is not used as the reference: it starts the
+    end buffer on the last anomalous step, and it finds the existence segments with
+    ``diff == 1`` on the soft labels, so for ``window >= 4`` it finds none and divides by zero.
+    Arguments, units and errors as :func:`vus_roc_pr` (TAB uses ``window`` = median event length).
+    """
+    _check_config(window, thresholds)
+    y, s = check_pair(y_true, y_score, rank_ints=True)
+    require_both_classes(y, "range AUC")
+    auc, ap = _curves_per_window(y, s, int(window), int(thresholds), range(int(window), int(window) + 1))
+    return float(auc[0]), float(ap[0])

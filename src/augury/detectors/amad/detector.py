@@ -145,7 +145,7 @@ class AMAD(Detector):
         train_score_stride: int = 1,
         score_batch_size: int = 256,
         scaling: str = "standard",
-        threshold: str = "percentile:99",
+        threshold: str = "top:1",
         seed: int = 0,
         progress: bool = True,
     ) -> None:
