@@ -80,6 +80,7 @@ def test_demo_runs_and_plots(tmp_path, capsys):
     code, out, _ = run(["demo", "--out", str(tmp_path)], capsys)
     assert code == 0
     assert "iforest" in out and "pca" in out and "random_pa_f1" in out
+    assert "95 % interval" in out and "[" in out  # random baseline: mean [2.5th, 97.5th percentile]
     assert (tmp_path / "iforest.png").stat().st_size > 1000
 
 

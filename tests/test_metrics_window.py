@@ -71,3 +71,24 @@ def test_zero_division_and_errors() -> None:
         window_prf(np.array([0, 1]), np.array([1]))
     with pytest.raises(MetricError, match="non-finite"):
         select_window_threshold(np.array([0, 1]), np.array([0.5, np.nan]))
+
+
+def test_window_labels_and_next_window_labels() -> None:
+    from augury.metrics import next_window_labels, window_labels
+
+    y = np.zeros(23, dtype=int)
+    y[[4, 13]] = 1
+    np.testing.assert_array_equal(window_labels(y, 5), [1, 0, 1, 0])  # the partial tail window is dropped
+    np.testing.assert_array_equal(next_window_labels(y, 5), [0, 1, 0])  # target of window i = window i + 1
+    np.testing.assert_array_equal(window_labels(y, 5, stride=2), [1, 1, 1, 0, 0, 1, 1, 0, 0, 0])
+    with pytest.raises(MetricError, match="window"):
+        window_labels(y, 0)
+    with pytest.raises(MetricError, match="fewer than one window"):
+        window_labels(y[:3], 5)
+
+
+def test_constant_probability_fallback() -> None:
+    y = np.array([0, 1, 0, 1, 1])
+    flat = np.full(5, 0.42)
+    assert select_window_threshold(y, flat, constant_fallback=True) == 0.1  # MTS-JEPA's grid, first max
+    assert select_window_threshold(y, flat) == 0.42  # without it: linspace(min, max) collapses

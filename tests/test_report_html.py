@@ -63,6 +63,7 @@ def test_report_shows_failures_baseline_paper_numbers_and_best_marks(results_dir
     # One best mark per threshold-free / PA metric of the single dataset with ok runs.
     assert len(re.findall(r'<td class="best">', page)) >= 5
     assert "at_percentile(train+test scores, 100-ar)" in page
+    assert re.search(r'class="ci">\[\d\.\d{3}, \d\.\d{3}\]', page)  # random baseline's 95 % interval
 
 
 def test_report_writes_to_another_folder_and_rejects_a_non_results_folder(results_dir, tmp_path):

@@ -99,19 +99,25 @@ def detect(
     if x_test.labels is not None and x_test.labels.any():
         from augury.metrics import evaluate
 
-        _print_metrics({method: evaluate(x_test.labels, scores, threshold=det.threshold_,
+        _print_metrics({method: evaluate(x_test.labels, scores, threshold=det.threshold_, n_seeds=10,
                                          threshold_source=f"{det.threshold_strategy_.spec()} of train scores")})
 
 
 def _print_metrics(results: dict[str, dict[str, Any]]) -> None:
     """One row per method: threshold-free metrics, then PA-F1 beside the random baseline's."""
-    table = Table(title="test metrics (PA-F1 at the train-score threshold, beside a random scorer flagging as many steps)")
+    from augury.metrics.baseline import format_interval
+
+    table = Table(title="test metrics (PA-F1 at the train-score threshold, beside a random scorer flagging as many "
+                        "steps: mean [95 % interval over seeds])")
     cols = ["auc_roc", "auc_pr", "vus_roc", "vus_pr", "pa_f1", "random_pa_f1"]
     table.add_column("method")
     for c in cols:
         table.add_column(c, justify="right")
     for name, m in results.items():
-        table.add_row(name, *(f"{m[c]:.3f}" if isinstance(m.get(c), float) else "-" for c in cols))
+        cells = [f"{m[c]:.3f}" if isinstance(m.get(c), float) else "-" for c in cols]
+        # The random baseline's 95 % interval over seeds: is the detector's gap larger than chance?
+        cells[-1] = format_interval(m.get("random_pa_f1"), m.get("random_pa_f1_ci_low"), m.get("random_pa_f1_ci_high"))
+        table.add_row(name, *cells)
     console.print(table)
 
 
@@ -179,7 +185,7 @@ def demo(
         t0 = time.perf_counter()
         det = create_detector(name, preset="cpu").fit(ds.train)
         scores = det.decision_function(ds.test)
-        results[name] = evaluate(ds.test_labels, scores, threshold=det.threshold_,
+        results[name] = evaluate(ds.test_labels, scores, threshold=det.threshold_, n_seeds=10,
                                  threshold_source=f"{det.threshold_strategy_.spec()} of train scores")
         png = plot_scores(out / f"{name}.png", scores, ds.test_labels, threshold=det.threshold_,
                           title=f"{name} on {ds.name} (threshold: {det.threshold_strategy_.spec()} of train scores)")

@@ -8,6 +8,8 @@ Modules, one job each: ``threshold_free`` (AUC-ROC, AUC-PR), ``vus`` (fast exact
 """
 
 from augury.metrics.affiliation import affiliation_prf
+from augury.metrics.baseline import format_interval, spread, summarise_runs
+from augury.metrics.early import detection_delays, latency_stats, nab_score, nab_scores
 from augury.metrics.evaluate import evaluate
 from augury.metrics.point_adjust import pa_k_adjust, pa_k_auc, pa_k_curve, pa_prf, point_adjust
 from augury.metrics.prf import best_f1, point_prf
@@ -34,7 +36,16 @@ from augury.metrics.tsbad import (
     vus_pred,
 )
 from augury.metrics.vus import VUS_IMPL, range_auc_roc_pr, vus_pr, vus_roc, vus_roc_pr
-from augury.metrics.window import evaluate_windows, select_window_threshold, window_auc, window_prf
+from augury.metrics.vus_window import estimate_period, suggest_vus_window
+from augury.metrics.window import (
+    evaluate_windows,
+    next_window_labels,
+    select_window_threshold,
+    window_auc,
+    window_labels,
+    window_prf,
+    window_random_baseline,
+)
 
 __all__ = [
     "SPOT",
@@ -74,4 +85,16 @@ __all__ = [
     "tsbad_metrics",
     "vus_pred",
     "TopPercent",
+    "detection_delays",
+    "latency_stats",
+    "nab_score",
+    "nab_scores",
+    "next_window_labels",
+    "window_labels",
+    "window_random_baseline",
+    "format_interval",
+    "spread",
+    "summarise_runs",
+    "estimate_period",
+    "suggest_vus_window",
 ]

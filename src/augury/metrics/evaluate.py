@@ -8,12 +8,15 @@ from typing import Literal
 import numpy as np
 
 from augury.errors import MetricError
-from augury.metrics._validation import check_labels, check_scores, require_both_classes
+from augury.metrics._validation import check_labels, check_scores, exact_order, require_both_classes
 from augury.metrics.affiliation import affiliation_prf
+from augury.metrics.baseline import summarise_runs
+from augury.metrics.early import detection_delays, latency_stats, nab_scores
 from augury.metrics.point_adjust import DEFAULT_KS, pa_k_auc, pa_prf
 from augury.metrics.prf import confusion_prf
 from augury.metrics.threshold_free import auc_pr, auc_roc
 from augury.metrics.vus import VUS_IMPL, vus_roc_pr
+from augury.metrics.vus_window import suggest_vus_window
 
 DEFAULT_SEEDS = (0, 1, 2)
 
@@ -24,16 +27,26 @@ DEFINITIONS = {
     "pa_k_def": "PA%K (Kim et al. 2022), segment filled iff hits > K% of its length, K=0..100, trapezoid area",
     "affiliation_def": "Huet et al. 2022 affiliation P/R on events, Trange=(0,T)",
     "baseline_def": "mean over seeds of uniform random scores, same labels, flagging as many steps as the detector",
+    "baseline_spread_def": "random_<m>_std: sample std over seeds; _ci_low/_ci_high: 2.5th/97.5th percentile of "
+    "the per-seed values",
+    "delay_def": "steps from each labelled event's onset to its first flagged step; mean/median over detected events",
+    "nab_def": "NAB normalised score (Lavin & Ahmad 2015), labelled events as windows, no probation",
 }
 
 
 def _threshold_metrics(
     y: np.ndarray, s: np.ndarray, threshold: float, pa: bool, at_compat: bool, pa_ks: Sequence[float]
-) -> dict[str, float]:
+) -> dict[str, float | int | None]:
     pred = (s > threshold).astype(np.int8)
     point = confusion_prf(y, pred)
     aff = affiliation_prf(y, pred)
+    latency = latency_stats(detection_delays(y, pred))
     out = {
+        "mean_delay": latency["mean_delay"],
+        "median_delay": latency["median_delay"],
+        "events_detected": latency["events_detected"],
+        "n_events": latency["n_events"],
+        **nab_scores(y, pred),
         "point_precision": point["precision"],
         "point_recall": point["recall"],
         "point_f1": point["f1"],
@@ -61,9 +74,12 @@ def _all_metrics(
     pa: bool,
     at_compat: bool,
     pa_ks: Sequence[float],
-) -> dict[str, float]:
-    roc, pr = vus_roc_pr(y, s, window, thresholds)
-    out = {"auc_roc": auc_roc(y, s), "auc_pr": auc_pr(y, s), "vus_roc": roc, "vus_pr": pr}
+    s_order: np.ndarray | None = None,
+) -> dict[str, float | int | None]:
+    # s_order: the same scores with integers beyond 2**53 replaced by exact ranks (order-only metrics).
+    ranked = s if s_order is None else s_order
+    roc, pr = vus_roc_pr(y, ranked, window, thresholds)
+    out = {"auc_roc": auc_roc(y, ranked), "auc_pr": auc_pr(y, ranked), "vus_roc": roc, "vus_pr": pr}
     if threshold is not None:
         out.update(_threshold_metrics(y, s, threshold, pa, at_compat, pa_ks))
     return out
@@ -80,7 +96,7 @@ def evaluate(
     y_true: object,
     y_score: object,
     *,
-    window: int = 100,
+    window: int | Literal["auto"] = 100,
     thresholds: int = 250,
     threshold: float | None = None,
     threshold_source: str = "given",
@@ -90,20 +106,28 @@ def evaluate(
     nan_policy: Literal["raise", "mask"] = "raise",
     random_baseline: bool = True,
     seeds: Sequence[int] = DEFAULT_SEEDS,
+    n_seeds: int | None = None,
 ) -> dict[str, float | int | bool | str | None]:
     """All metrics of per-step scores ``y_score`` ``[T]`` against 0/1 labels ``y_true`` ``[T]``.
 
     Always: ``auc_roc, auc_pr, vus_roc, vus_pr`` (VUS with buffer ``window`` steps and
-    ``thresholds`` quantile thresholds, tsb-ad semantics). If ``threshold`` is given (a float;
+    ``thresholds`` quantile thresholds, tsb-ad semantics; ``window="auto"`` uses
+    :func:`augury.metrics.vus_window.suggest_vus_window`, 2 x the median event length, and records
+    the value in ``vus_window`` and its origin in ``vus_window_source``). If ``threshold`` is given (a float;
     fit it on training/validation scores, e.g. with :mod:`augury.metrics.thresholds`), the rule
     ``score > threshold`` adds ``point_precision/recall/f1``, ``aff_precision/recall/f1``
     and, if ``pa``, ``pa_precision/recall/f1`` and ``pa_k_auc`` (``at_compat`` reproduces
-    Anomaly-Transformer's index-0 quirk).
+    Anomaly-Transformer's index-0 quirk). A threshold also adds early-detection keys:
+    ``mean_delay, median_delay`` (steps from an event's onset to its first flag, over detected
+    events; None if none was detected), ``events_detected, n_events`` and the NAB scores
+    ``nab_standard, nab_reward_low_fp, nab_reward_low_fn``.
 
     ``random_baseline`` adds ``random_<metric>`` for every metric above: its mean over ``seeds``
     of uniform random scores on the same labels, with the threshold rule expressed as a
     percentile (the random scorer flags as many steps as the detector did). A PA-F1 close to
-    ``random_pa_f1`` means the detector is no better than chance under PA.
+    ``random_pa_f1`` means the detector is no better than chance under PA. Each ``random_<m>`` comes
+    with ``random_<m>_std`` and the 95 % interval ``random_<m>_ci_low/_ci_high`` of the seed values
+    (:mod:`augury.metrics.baseline`). ``n_seeds`` (if given) replaces ``seeds`` by ``0..n_seeds-1``.
 
     ``nan_policy``: ``"raise"`` (default) raises ``MetricError`` on any non-finite score;
     ``"mask"`` drops those steps (labels too) and scores the remaining steps as one series
@@ -111,7 +135,7 @@ def evaluate(
     the fraction of steps with a finite score, ``n_scored`` their number.
 
     Metadata keys: ``coverage, n_scored, threshold, threshold_source, pa_applied,
-    vus_window, vus_thresholds, baseline_seeds`` and the definition strings of ``DEFINITIONS``.
+    vus_window, vus_window_source, vus_thresholds, baseline_seeds`` and the definition strings of ``DEFINITIONS``.
     Raises ``MetricError`` on invalid input or when the (covered) labels lack an anomaly or a
     normal step.
     """
@@ -128,10 +152,21 @@ def evaluate(
         y, raw = y[keep], raw[keep]
     s = check_scores(raw, y.size)
     require_both_classes(y, "evaluate")
+    if n_seeds is not None:
+        if isinstance(n_seeds, bool) or not isinstance(n_seeds, int | np.integer) or n_seeds < 1:
+            raise MetricError(f"n_seeds must be an integer >= 1, got {n_seeds!r}")
+        seeds = tuple(range(int(n_seeds)))
+    if isinstance(window, str):
+        if window != "auto":
+            raise MetricError(f"window must be an integer >= 0 or 'auto', got {window!r}")
+        window, window_source = suggest_vus_window(y), "auto: 2 x median labelled event length (TAB)"
+    else:
+        window_source = "given"
     n_total = np.asarray(y_true).size
 
     out: dict[str, float | int | bool | str | None] = {}
-    out.update(_all_metrics(y, s, window, thresholds, threshold, pa, at_compat, pa_ks))
+    s_order = check_scores(exact_order(raw), y.size)
+    out.update(_all_metrics(y, s, window, thresholds, threshold, pa, at_compat, pa_ks, s_order))
     if random_baseline:
         if len(seeds) == 0:
             raise MetricError("random_baseline needs at least one seed")
@@ -141,7 +176,7 @@ def evaluate(
             r = np.random.default_rng(seed).random(y.size)
             r_threshold = _random_threshold(r, n_flagged) if threshold is not None else None
             runs.append(_all_metrics(y, r, window, thresholds, r_threshold, pa, at_compat, pa_ks))
-        out.update({f"random_{key}": float(np.mean([run[key] for run in runs])) for key in runs[0]})
+        out.update(summarise_runs(runs))
 
     out.update(
         coverage=y.size / n_total,
@@ -150,6 +185,7 @@ def evaluate(
         threshold_source=threshold_source if threshold is not None else "none",
         pa_applied=bool(pa and threshold is not None),
         vus_window=int(window),
+        vus_window_source=window_source,
         vus_thresholds=int(thresholds),
         baseline_seeds=",".join(str(seed) for seed in seeds) if random_baseline else "",
         **DEFINITIONS,

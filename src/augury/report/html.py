@@ -45,6 +45,7 @@ tr.failed td{background:#fbeaea} tr.aggregate td{background:#eef3fb} tr.seed_mea
 figure{margin:0 0 1.2em 0} figcaption{font-size:13px;margin-bottom:.3em}
 img{max-width:100%;border:1px solid #ddd}
 .note{font-size:13px;color:#444;max-width:70em}
+.ci{font-size:11px;color:#666}
 """
 
 
@@ -82,7 +83,11 @@ def _table(df: pd.DataFrame) -> str:
                 # Counts become floats once averaged into an aggregate row; show them as counts.
                 if c in ("seed", "n_test") and isinstance(value, float) and value.is_integer():
                     value = int(value)
-                cells.append(f'<td class="{cls}">{_fmt(value)}</td>')
+                text = _fmt(value)
+                low, high = row.get(f"{c}_ci_low"), row.get(f"{c}_ci_high")
+                if c.startswith("random_") and low is not None and high is not None and not pd.isna(low):
+                    text += f' <span class="ci">[{_fmt(low)}, {_fmt(high)}]</span>'  # 95 % of random seeds
+                cells.append(f'<td class="{cls}">{text}</td>')
         body.append(f'<tr class="{html.escape(str(row["status"]))}">{"".join(cells)}</tr>')
     return f"<table><tr>{head1}</tr><tr>{head2}</tr>{''.join(body)}</table>"
 
@@ -130,7 +135,7 @@ def build_report(results_dir: str | Path, out: str | Path | None = None) -> Path
 <h1>augury benchmark report</h1>
 <p class="note">{len(df)} rows from <code>{html.escape(str(results_dir.resolve()))}</code>.
 Bold green: best value per dataset and metric. Grey italic: reference numbers (paper_*: published, under the
-paper's own protocol and preprocessing; random_*: uniformly random scores on the same labels flagging as many
+paper's own protocol and preprocessing; random_*: uniformly random scores on the same labels (mean, [95 % interval over seeds]) flagging as many
 steps). PA threshold protocol: <code>{html.escape(protocol)}</code> — it looks at the test scores (not labels), as in
 Anomaly-Transformer, so PA numbers are for comparison with published tables only; read them next to the
 threshold-free metrics and the random baseline. VUS: <code>{html.escape(vus)}</code>.
