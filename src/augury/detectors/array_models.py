@@ -35,10 +35,11 @@ def _kneighbors(train: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarra
     return nn.kneighbors(query)
 
 
-def _need_rows(name: str, rows: np.ndarray, needed: int, param: str) -> None:
+def _need_rows(name: str, rows: np.ndarray, needed: int, why: str) -> None:
     if rows.shape[0] < needed:
-        raise DataError(f"{name}: {rows.shape[0]} training windows, but {param} needs at least {needed}; "
-                        f"use a longer training series, a smaller stride or a smaller {param.split('=')[0]}")
+        fix = f" or a smaller {why.split('=')[0]}" if "=" in why else ""
+        raise DataError(f"{name}: {rows.shape[0]} training windows, but {why} needs at least {needed}; "
+                        f"use a longer training series, a smaller window or stride{fix}")
 
 
 class KNNModel:

@@ -44,9 +44,13 @@ class Rule:
         raise NotImplementedError
 
 
+def _num(v: float) -> str:
+    return str(v) if isinstance(v, int) else f"{v:g}"
+
+
 def _range(low: float | None, high: float | None, low_open: bool) -> str:
-    lo = "" if low is None else (f" > {low:g}" if low_open else f" >= {low:g}")
-    hi = "" if high is None else f"{' and' if lo else ''} <= {high:g}"
+    lo = "" if low is None else (f" > {_num(low)}" if low_open else f" >= {_num(low)}")
+    hi = "" if high is None else f"{' and' if lo else ''} <= {_num(high)}"
     return lo + hi
 
 
