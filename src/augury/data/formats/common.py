@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tokenize
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,8 @@ def npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype]:
             else:
                 raise ValueError(f"unsupported .npy version {version}")
             offset = fh.tell()
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, tokenize.TokenError) as exc:
+        # numpy parses the header as a Python literal: a mangled one raises tokenizer errors.
         raise DataError(f"{path}: cannot read as a numeric .npy array ({exc})") from exc
     if dtype.hasobject or dtype.fields is not None or dtype.kind == "V":
         raise DataError(f"{path}: dtype {dtype} is not a plain numeric array; expected int, float or bool values")
