@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from fuzz_support import _report_counts, both, outcome  # noqa: F401  (fixture used by pytest)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from augury import create_detector
 from augury.detectors.registry import get_detector_class
+from fuzz_support import _report_counts, both, outcome  # noqa: F401  (fixture used by pytest)
 
 CLASSICAL = ["iforest", "lof", "knn", "pca", "cblof", "kmeans", "hbos", "ocsvm"]
 RNG = np.random.default_rng(0)

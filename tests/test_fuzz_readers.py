@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from fuzz_support import _report_counts, both, outcome  # noqa: F401  (fixture used by pytest)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from augury.data.formats import load_csv_pair, read_series
+from fuzz_support import _report_counts, both, outcome  # noqa: F401  (fixture used by pytest)
 
 
 def _finite_table(table) -> None:
