@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from augury.errors import AuguryError, DataError
+from augury.metrics.thresholds import parse_threshold
 
 app = typer.Typer(
     name="augury",
@@ -69,19 +70,23 @@ def detect(
     import pandas as pd
 
     from augury.data.formats import read_series
+    from augury.data.validation import check_same_channels
+    from augury.detectors.model_format import check_destination
     from augury.detectors.registry import create_detector
     from augury.utils.atomic import atomic_open
 
-    x_train = read_series(train, label_column=label_column, timestamp_column=timestamp_column, nan_policy=nan_policy)
-    x_test = read_series(test, label_column=label_column, timestamp_column=timestamp_column, nan_policy=nan_policy)
-    if x_train.values.shape[1] != x_test.values.shape[1]:
-        raise DataError(
-            f"{test}: has {x_test.values.shape[1]} channels, {train} has {x_train.values.shape[1]}; "
-            "train and test need the same channels"
-        )
+    # Everything that can be refused is checked before any work or output (nothing half-written).
+    _check_output_file(out)
+    if save_model is not None:
+        check_destination(save_model)
     det = create_detector(method, preset=preset, **_parse_overrides(set_))
     if threshold is not None:
         det.set_params(threshold=threshold)
+        parse_threshold(threshold)
+    det.validate_params()
+    x_train = read_series(train, label_column=label_column, timestamp_column=timestamp_column, nan_policy=nan_policy)
+    x_test = read_series(test, label_column=label_column, timestamp_column=timestamp_column, nan_policy=nan_policy)
+    check_same_channels(x_train.channels, x_test.channels, train_source=str(train), test_source=str(test))
     t0 = time.perf_counter()
     with console.status(f"fitting {method} on {x_train.values.shape[0]} steps"):
         det.fit(x_train.values)
@@ -91,16 +96,32 @@ def detect(
     frame.index.name = x_test.index.name or "step"
     if threshold is not None:
         frame["anomaly"] = det.threshold_strategy_.apply(scores)
+    metrics = None
+    if x_test.labels is not None and x_test.labels.any():
+        from augury.metrics import evaluate
+
+        metrics = {method: evaluate(x_test.labels, scores, threshold=det.threshold_, n_seeds=10,
+                                    threshold_source=f"{det.threshold_strategy_.spec()} of train scores")}
     with atomic_open(out, "w") as fh:
         frame.to_csv(fh)
     if save_model is not None:
         det.save(save_model)
     console.print(f"wrote {len(frame)} scores to [bold]{out}[/] ({time.perf_counter() - t0:.1f} s)")
-    if x_test.labels is not None and x_test.labels.any():
-        from augury.metrics import evaluate
+    if metrics is not None:
+        _print_metrics(metrics)
 
-        _print_metrics({method: evaluate(x_test.labels, scores, threshold=det.threshold_, n_seeds=10,
-                                         threshold_source=f"{det.threshold_strategy_.spec()} of train scores")})
+
+def _check_output_file(path: Path) -> None:
+    """Refuse an output path that is a folder or whose folder cannot be written, before any work."""
+    import os
+
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; expected a file path for the output")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise DataError(f"{path}: cannot write into {parent} (not a writable folder)")
 
 
 def _print_metrics(results: dict[str, dict[str, Any]]) -> None:
@@ -176,6 +197,8 @@ def demo(
     from augury.metrics import evaluate
     from augury.report.plots import plot_scores
 
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: exists and is not a folder; expected a folder for the demo's plots and scores")
     ds = load_example("CalIt2")
     console.print(f"[bold]{ds.name}[/]: train {ds.train.shape}, test {ds.test.shape}, "
                   f"{100 * ds.anomaly_ratio:.1f} % anomalous test steps ({ds.meta.get('attribution', '')})")
@@ -207,6 +230,9 @@ _register_optional_commands()
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: exit 0 on success, 2 with a one-line reason on a user mistake."""
+    from augury.utils.atomic import exit_on_sigterm
+
+    exit_on_sigterm()
     try:
         app(args=argv, prog_name="augury", standalone_mode=False)
     except typer.Exit as exc:
@@ -217,7 +243,8 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         print("augury: interrupted", file=sys.stderr)
         sys.exit(130)
-    except (AuguryError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except (AuguryError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
+            PermissionError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"augury: error: {msg}", file=sys.stderr)
         sys.exit(2)

@@ -25,3 +25,7 @@ class NotFittedError(AuguryError, RuntimeError):
 
 class MissingResourceError(AuguryError, FileNotFoundError):
     """A dataset or pretrained-weight file is missing; the message says how to get it."""
+
+
+class ParameterError(AuguryError, ValueError):
+    """An invalid detector hyper-parameter: the message names the parameter and the allowed values."""

@@ -58,6 +58,8 @@ def bench_command(
         raise BenchError("--ray-address needs --executor ray")
     if workers is not None and workers < 1:
         raise BenchError(f"--workers must be >= 1, got {workers}")
+    if out.exists() and not out.is_dir():
+        raise BenchError(f"{out}: exists and is not a folder; --out expects a results folder")
     console = Console(stderr=True)
     specs = expand_grid(_split(dataset), _split(method), task=task, preset=preset,
                         seeds=seeds, data_root=data_root, fleet=fleet)
@@ -77,5 +79,7 @@ def report_command(
     """Write a self-contained report.html (tables, paper numbers, one score plot per run)."""
     from augury.report.html import build_report
 
-    path = build_report(results_dir, out)
+    path, skipped = build_report(results_dir, out, return_skipped=True)
+    if skipped:
+        Console(stderr=True).print(f"[yellow]skipped {skipped} unreadable line(s) or score file(s)[/]")
     Console(stderr=True).print(f"wrote {path}")

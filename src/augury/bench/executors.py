@@ -57,7 +57,7 @@ def run_local(specs: Sequence[RunSpec], workers: int = 1) -> Iterator[dict[str, 
             while pending or in_flight:
                 while pending and len(in_flight) < workers:
                     spec = pending.pop(0)
-                    in_flight[pool.submit(execute_run, spec.to_dict(), threads)] = spec
+                    in_flight[pool.submit(execute_run, spec.to_dict(), threads, os.getpid())] = spec
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 broken = False
                 for fut in done:

@@ -110,7 +110,16 @@ def run_grid(
     """
     console = console or Console(stderr=True)
     store = ResultStore(out)
+    with store.lock():
+        return _run_locked(specs, store, executor, workers, ray_address, compare_paper, console)
+
+
+def _run_locked(specs: Sequence[RunSpec], store: ResultStore, executor: str, workers: int | None,
+                ray_address: str | None, compare_paper: bool, console: Console) -> pd.DataFrame:
+    out = store.root
     done = store.finished_keys()
+    if store.skipped_lines:
+        console.print(f"[yellow]skipped {store.skipped_lines} unreadable line(s) of {store.jsonl}[/]")
     todo = [s for s in specs if s.key not in done]
     if len(todo) < len(specs):
         console.print(f"resuming: {len(specs) - len(todo)} of {len(specs)} runs already finished in {out}")

@@ -9,15 +9,20 @@ published numbers.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import json
 import math
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from augury.errors import AuguryError
 from augury.utils.atomic import append_line_durably, atomic_open, atomic_write_bytes
 
 KEY_COLUMNS = ["dataset", "method", "preset", "task", "seed", "config_hash"]
@@ -30,6 +35,7 @@ METRIC_COLUMNS = THRESHOLD_FREE + PA_METRICS + ["random_pa_f1"] + WINDOW_METRICS
 AGGREGATE = "aggregate"
 SEED_MEAN = "seed_mean"
 RUN_STATUSES = ("ok", "failed")
+LOCK_FILE = ".lock"
 
 
 def _json_safe(value: Any) -> Any:
@@ -41,6 +47,43 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _parse_row(raw: bytes) -> dict[str, Any] | None:
+    """One log line as a row dict, or ``None`` if it is torn, undecodable or lacks the key columns."""
+    if not raw.endswith(b"\n"):
+        return None
+    try:
+        row = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(row, dict) or not all(k in row for k in KEY_COLUMNS + ["status", "run_id"]):
+        return None
+    if not all(isinstance(row[k], str | int | float | None) and not isinstance(row[k], bool) for k in KEY_COLUMNS):
+        return None
+    return row
+
+
+class StoreLockedError(AuguryError, RuntimeError):
+    """Another process is writing to the same results folder."""
+
+
+@contextlib.contextmanager
+def _exclusive_lock(root: Path) -> Iterator[None]:
+    # flock, not a pid file: the kernel drops the lock when its holder dies, even by SIGKILL.
+    if root.exists() and not root.is_dir():
+        raise StoreLockedError(f"{root}: exists and is not a folder; expected a results folder for --out")
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreLockedError(f"{root}: another augury bench is writing to this folder; wait for it to "
+                                   "finish or choose another --out") from None
+        yield
+    finally:
+        os.close(fd)
+
+
 class ResultStore:
     """Reader/writer of one results folder ``root``."""
 
@@ -49,19 +92,30 @@ class ResultStore:
         self.jsonl = self.root / "results.jsonl"
         self.csv = self.root / "results.csv"
         self.scores_dir = self.root / "scores"
+        #: lines of ``results.jsonl`` the last :meth:`read_rows` could not use
+        self.skipped_lines = 0
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """Hold an exclusive lock on the folder (one writer at a time); raises ``StoreLockedError``."""
+        return _exclusive_lock(self.root)
 
     def read_rows(self) -> list[dict[str, Any]]:
-        """Every complete row of the log, in order (a torn or corrupt line is skipped)."""
+        """Every complete, well-formed row of the log, in order.
+
+        Skipped, and counted in ``skipped_lines`` (a user may have edited or concatenated logs):
+        a torn last line, bytes that are not UTF-8, JSON that is not an object, and rows without
+        the run key columns, ``status`` and ``run_id``, or with a non-scalar key value.
+        """
+        self.skipped_lines = 0
         if not self.jsonl.exists():
             return []
         rows = []
-        for line in self.jsonl.read_text(encoding="utf-8").splitlines(keepends=True):
-            if not line.endswith("\n"):
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
+        for raw in self.jsonl.read_bytes().splitlines(keepends=True):
+            row = _parse_row(raw)
+            if row is None:
+                self.skipped_lines += raw.strip() != b""
+            else:
+                rows.append(row)
         return rows
 
     def finished_keys(self) -> set[tuple]:

@@ -90,14 +90,21 @@ def _limit_threads(threads: int | None) -> contextlib.AbstractContextManager:
     return threadpool_limits(limits=threads)
 
 
-def execute_run(spec_dict: dict[str, Any], threads: int | None = None) -> dict[str, Any]:
+def execute_run(spec_dict: dict[str, Any], threads: int | None = None,
+                driver_pid: int | None = None) -> dict[str, Any]:
     """Run one :class:`RunSpec` (given as a dict) and return ``{"row": ..., "arrays": ...}``.
 
     ``row`` has the result columns (``status`` ``ok`` or ``failed``; a failed run carries
     ``error`` and no metrics). ``arrays`` holds ``scores``, ``labels`` and ``threshold`` of the
     test series, or ``None`` if the run failed. ``threads`` caps the math libraries' threads
-    (``None``: leave them alone). Never raises for a failing run.
+    (``None``: leave them alone). ``driver_pid``: end this (worker) process when that process
+    dies, so a killed driver leaves no orphan blocked on a dead pipe. Never raises for a failing run.
     """
+    if driver_pid is not None and driver_pid != os.getpid():
+        from augury.utils.lifetime import die_with_parent, watch_process
+
+        die_with_parent()
+        watch_process(driver_pid)
     from augury import __version__
     from augury.utils.seed import seed_everything
 

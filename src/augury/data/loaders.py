@@ -32,6 +32,7 @@ from augury.data.formats import (
     read_folder_meta,
     tab_files,
 )
+from augury.data.formats.common import load_npy, npy_header
 from augury.data.validation import NanPolicy, constant_channels
 from augury.errors import DataError, MissingResourceError
 
@@ -356,9 +357,11 @@ def _probe(
     if found is None or not all(f.is_file() for f in found):
         return None, None, None, None
     try:
-        shapes = [np.load(f, mmap_mode="r", allow_pickle=False).shape for f in found[:2]]
-        n_anom = int(np.count_nonzero(np.load(found[2], allow_pickle=False)))
-    except (ValueError, OSError):
+        shapes = [npy_header(f)[0] for f in found[:2]]
+        n_anom = int(np.count_nonzero(load_npy(found[2])))
+    except DataError:
+        return None, None, None, None
+    if any(len(s) not in (1, 2) for s in shapes):
         return None, None, None, None
     train, test = ((s[0], s[1] if len(s) > 1 else 1) for s in shapes)
     return train, test, test[0], n_anom

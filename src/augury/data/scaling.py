@@ -49,7 +49,15 @@ class Scaler:
             raise DataError(
                 f"expected {self.offset_.shape[0]} channels (as in the training data), got shape {x.shape}"
             )
-        return ((x - self.offset_) / self.scale_).astype(np.float32)
+        with np.errstate(over="ignore"):
+            out = ((x - self.offset_) / self.scale_).astype(np.float32)
+        bad = ~np.isfinite(out)
+        if bad.any():
+            # A value finite in float32 can still be ~1e30 training std-devs out: refuse, do not score inf.
+            r, c = np.argwhere(bad)[0]
+            raise DataError(f"channel {c} row {r}: value {x[r, c]:g} is beyond float32 range after scaling by the "
+                            f"training data (scale {self.scale_[c]:g}); check the data for corrupt values")
+        return out
 
     def fit_transform(self, x: np.ndarray) -> np.ndarray:
         """``fit(x).transform(x)``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -10,6 +10,21 @@ import pandas as pd
 from augury.errors import DataError
 
 NanPolicy = Literal["error", "interpolate", "zero"]
+NAN_POLICIES: tuple[str, ...] = get_args(NanPolicy)
+
+
+def _check_dtype(dtype: object, what: str) -> None:
+    """Refuse dtypes whose cast to float would silently change meaning (complex, dates, records)."""
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        raise DataError(f"{what} are dates/times ({dtype}); expected numbers (name a time column as the timestamp column)")
+    if not isinstance(dtype, np.dtype):
+        return  # pandas extension dtypes (nullable ints, categories) meet the numeric test instead
+    if dtype.kind == "c":
+        raise DataError(f"{what} are complex ({dtype}); expected real numbers (int, float or bool)")
+    if dtype.kind in ("M", "m"):
+        raise DataError(f"{what} are dates/times ({dtype}); expected numbers (name a time column as the timestamp column)")
+    if dtype.kind == "V" or dtype.fields is not None:
+        raise DataError(f"{what} have a structured dtype ({dtype}); expected a plain numeric [time, channels] array")
 
 
 def _where(source: str | None) -> str:
@@ -32,8 +47,15 @@ def check_series(
     filled with the nearest value) or ``"zero"``. ``inf`` is always an error.
     """
     where = _where(source)
+    if nan_policy not in NAN_POLICIES:
+        raise DataError(f"unknown nan_policy {nan_policy!r}; expected one of {list(NAN_POLICIES)}")
     if isinstance(x, pd.DataFrame):
         columns = [str(c) for c in x.columns]
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise DataError(f"{where}no data rows (shape {x.shape}); expected a [time, channels] table "
+                            "with at least one row of numbers")
+        for c in x.columns:
+            _check_dtype(x[c].dtype, f"{where}column {str(c)!r}")
         bad = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
         if bad:
             col = bad[0]
@@ -44,9 +66,13 @@ def check_series(
                 "expected numbers in every channel column"
             )
         x = x.to_numpy()
+    raw = np.asarray(x) if not isinstance(x, np.ndarray) else x
+    _check_dtype(raw.dtype, f"{where}values")
+    if raw.ndim == 0 or raw.size == 0:
+        raise DataError(f"{where}no data (shape {raw.shape}); expected a [time, channels] array with at least one value")
     try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+        arr = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise DataError(f"{where}values are not numeric: {exc}") from exc
     if arr.ndim == 1:
         arr = arr[:, None]
@@ -81,9 +107,17 @@ def check_series(
                 c = int(np.flatnonzero(df.isna().all(axis=0).to_numpy())[0])
                 raise DataError(f"{where}{name(c)} is entirely NaN; nothing to interpolate from")
             arr = df.to_numpy()
-        else:
-            raise DataError(f"unknown nan_policy {nan_policy!r}; expected 'error', 'interpolate' or 'zero'")
-    return arr.astype(np.float32)
+    # Finiteness is checked again *after* the cast: 3.5e38 is finite in float64 but inf in float32.
+    with np.errstate(over="ignore"):
+        out = arr.astype(np.float32)
+    overflow = ~np.isfinite(out)
+    if overflow.any():
+        r, c = np.argwhere(overflow)[0]
+        raise DataError(
+            f"{where}{name(c)} row {r} is {arr[r, c]:g}, beyond float32 range (|x| <= {np.finfo(np.float32).max:.3g}); "
+            "rescale the data"
+        )
+    return out
 
 
 def check_labels(y: np.ndarray, n_steps: int, *, source: str | None = None) -> np.ndarray:

@@ -66,11 +66,7 @@ def windows_to_steps(
     np.add.at(counts, starts + window, -1.0)
     counts = np.cumsum(counts)[:n_steps]
     if scores.ndim == 1:
-        # Difference array: O(T + N) instead of touching every (window, position) pair.
-        sums = np.zeros(n_steps + 1, dtype=np.float64)
-        np.add.at(sums, starts, scores)
-        np.add.at(sums, starts + window, -scores)
-        sums = np.cumsum(sums)[:n_steps]
+        sums = _covering_sums(scores, starts, n_steps, window)
     elif scores.ndim == 2 and scores.shape[1] == window:
         sums = np.zeros(n_steps, dtype=np.float64)
         for k in range(window):
@@ -85,3 +81,25 @@ def windows_to_steps(
         last = np.maximum.accumulate(np.where(covered, np.arange(n_steps), 0))
         out = out[last]
     return out
+
+
+def _covering_sums(scores: np.ndarray, starts: np.ndarray, n_steps: int, window: int) -> np.ndarray:
+    """Per step, the sum of the scores ``[N]`` of exactly the windows covering it.
+
+    Not a running (prefix) sum over the series: there, one huge score (1e18) wipes out the
+    precision of every later step. Here each step adds only its own covering windows, so a
+    huge score changes nothing outside the steps its window covers. With sorted starts the
+    windows covering step t are a contiguous index range [lo(t), hi(t)], at most
+    ceil(window / stride) + 1 long, so this is that many vectorised passes over the series.
+    """
+    order = np.argsort(starts, kind="stable")
+    st, sc = starts[order], scores[order]
+    t = np.arange(n_steps, dtype=np.int64)
+    hi = np.searchsorted(st, t, side="right") - 1
+    lo = np.searchsorted(st, t - window, side="right")
+    n_cover = np.maximum(hi - lo + 1, 0)
+    sums = np.zeros(n_steps, dtype=np.float64)
+    for j in range(int(n_cover.max()) if n_steps else 0):
+        take = n_cover > j
+        sums[take] += sc[hi[take] - j]
+    return sums

@@ -14,9 +14,7 @@ differently from test data (it defaults to ``_score``).
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,15 +22,21 @@ import numpy as np
 
 from augury.data.scaling import Scaler
 from augury.data.validation import check_series
-from augury.errors import DataError, ModelFormatError, NotFittedError
+from augury.detectors.model_format import (
+    CONFIG_FILE,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    WEIGHTS_FILE,
+    check_array,
+    read_model,
+    write_model,
+)
+from augury.detectors.params import Rule, check_params
+from augury.errors import AuguryError, DataError, ModelFormatError, NotFittedError, ParameterError
 from augury.metrics.thresholds import ThresholdStrategy, parse_threshold
-from augury.utils.atomic import atomic_write_bytes, atomic_write_text
 from augury.utils.seed import seed_everything
 
-FORMAT_NAME = "augury-detector"
-FORMAT_VERSION = 1
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.safetensors"
+__all__ = ["CONFIG_FILE", "FORMAT_NAME", "FORMAT_VERSION", "WEIGHTS_FILE", "Detector", "load_detector"]
 
 
 class Detector:
@@ -47,6 +51,8 @@ class Detector:
     tags: ClassVar[dict[str, Any]] = {}
     #: named hyper-parameter sets; ``cpu`` must train and score a benchmark on 2 cores in minutes
     presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": {}, "paper": {}}
+    #: allowed values per hyper-parameter (see :mod:`augury.detectors.params`); checked by fit and load
+    param_rules: ClassVar[dict[str, Rule]] = {}
 
     # ------------------------------------------------------------------ parameters
     @classmethod
@@ -70,9 +76,19 @@ class Detector:
         valid = set(self._get_param_names())
         for k, v in params.items():
             if k not in valid:
-                raise ValueError(f"{type(self).__name__} has no parameter {k!r}; valid: {sorted(valid)}")
+                raise ParameterError(f"{type(self).__name__} has no parameter {k!r}; valid: {sorted(valid)}")
             setattr(self, k, v)
         return self
+
+    def validate_params(self) -> Detector:
+        """Check every hyper-parameter against ``param_rules`` and ``_check_param_relations``;
+        a bad value raises ``ParameterError`` naming it and the allowed range."""
+        check_params(type(self).__name__, self.get_params(), self.param_rules)
+        self._check_param_relations()
+        return self
+
+    def _check_param_relations(self) -> None:
+        """Rules that involve several parameters (override; raise ``ParameterError``)."""
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -101,6 +117,7 @@ class Detector:
     # ------------------------------------------------------------------ public API
     def fit(self, X: Any, y: Any = None) -> Detector:
         """Fit on the training series ``X`` ``[T, C]`` (``y`` is ignored: unsupervised)."""
+        self.validate_params()
         X = check_series(X, min_length=self._min_length())
         seed_everything(int(getattr(self, "seed", 0)))
         self.scaler_ = Scaler(getattr(self, "scaling", "standard")).fit(X)
@@ -128,6 +145,7 @@ class Detector:
 
     def predict(self, X: Any) -> np.ndarray:
         """0/1 labels ``[T]``: ``decision_function(X)`` compared with the fitted threshold strategy."""
+        self._check_fitted()
         return self.threshold_strategy_.apply(self.decision_function(X))
 
     def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
@@ -144,42 +162,38 @@ class Detector:
         if n is not None and s.shape[0] != n:
             raise RuntimeError(f"{type(self).__name__} returned {s.shape[0]} {what} for {n} steps")
         if not np.all(np.isfinite(s)):
-            raise RuntimeError(f"{type(self).__name__} returned non-finite {what}")
+            # Typed: the input drove the model beyond float range (e.g. values ~1e30 std from the
+            # training data); never hand non-finite scores to the caller.
+            raise DataError(f"{type(self).__name__} returned non-finite {what}: the input is too far "
+                            "outside the training data's range for this detector; check for corrupt values")
         return s
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        """Save the fitted detector to folder ``path`` (safetensors weights + JSON config)."""
+        """Save the fitted detector to folder ``path`` (safetensors weights + checksummed JSON config,
+        see :mod:`augury.detectors.model_format`)."""
         from safetensors.numpy import save as st_save
 
         self._check_fitted()
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
         arrays, info = self._get_state()
         arrays = {f"model.{k}": np.ascontiguousarray(v) for k, v in arrays.items()}
         arrays["base.scaler_offset"] = self.scaler_.offset_
         arrays["base.scaler_scale"] = self.scaler_.scale_
         arrays["base.decision_scores"] = self.decision_scores_
-        blob = st_save(arrays)
         from augury import __version__
 
-        config = {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
+        body = {
             "augury_version": __version__,
             "detector": self.name,
-            "params": self.get_params(),
-            "state": {
+            "params": _json_safe(self.get_params()),
+            "state": _json_safe({
                 "n_features_in": self.n_features_in_,
                 "threshold": self.threshold_,
                 "threshold_spec": self.threshold_strategy_.spec(),
                 "model": info,
-            },
-            "weights_sha256": hashlib.sha256(blob).hexdigest(),
+            }),
         }
-        atomic_write_bytes(path / WEIGHTS_FILE, blob)
-        atomic_write_text(path / CONFIG_FILE, json.dumps(config, indent=2, default=_json_default))
-        return path
+        return write_model(Path(path), body, st_save(arrays))
 
 
 def _json_default(obj: Any) -> Any:
@@ -190,45 +204,49 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
+def _json_safe(obj: Any) -> Any:
+    """Plain JSON types (NumPy scalars → Python, tuples → lists) so the checksum is reproducible."""
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [_json_safe(v) for v in obj]
+    return _json_default(obj) if isinstance(obj, np.generic) else obj
+
+
 def load_detector(path: str | Path) -> Detector:
-    """Load a detector saved by :meth:`Detector.save`; refuses foreign or corrupted folders."""
+    """Load a detector saved by :meth:`Detector.save`; refuses foreign, corrupted or edited folders
+    (``ModelFormatError``). Nothing is refitted: every fitted quantity comes from the files."""
     from safetensors import SafetensorError
     from safetensors.numpy import load as st_load
 
     from augury.detectors.registry import get_detector_class
 
     path = Path(path)
+    config, blob = read_model(path)
     cfg_path, w_path = path / CONFIG_FILE, path / WEIGHTS_FILE
-    if not cfg_path.is_file() or not w_path.is_file():
-        raise ModelFormatError(f"{path}: not a saved augury detector (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFormatError(f"{cfg_path}: not valid JSON ({exc})") from exc
-    if not isinstance(config, dict) or config.get("format") != FORMAT_NAME:
-        raise ModelFormatError(f"{cfg_path}: not an augury detector config (format field missing or foreign)")
-    if config.get("format_version") != FORMAT_VERSION:
-        raise ModelFormatError(
-            f"{cfg_path}: format version {config.get('format_version')!r} is not supported "
-            f"(this augury reads version {FORMAT_VERSION})"
-        )
-    blob = w_path.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != config.get("weights_sha256"):
-        raise ModelFormatError(f"{w_path}: checksum mismatch; the weights file is corrupted or was replaced")
     try:
         arrays = st_load(blob)
     except (SafetensorError, ValueError) as exc:
         raise ModelFormatError(f"{w_path}: unreadable safetensors file ({exc})") from exc
-    cls = get_detector_class(config["detector"])
-    det = cls(**config["params"])
+    try:
+        cls = get_detector_class(config["detector"])
+        det = cls(**config["params"])
+        det.validate_params()
+    except (AuguryError, TypeError) as exc:
+        raise ModelFormatError(f"{cfg_path}: invalid detector or parameters ({exc})") from exc
     state = config["state"]
-    det.n_features_in_ = int(state["n_features_in"])
+    n = det.n_features_in_ = state["n_features_in"]
     det.scaler_ = Scaler(getattr(det, "scaling", "standard"))
-    det.scaler_.offset_ = arrays["base.scaler_offset"]
-    det.scaler_.scale_ = arrays["base.scaler_scale"]
-    det.decision_scores_ = arrays["base.decision_scores"]
-    det._set_state({k[6:]: v for k, v in arrays.items() if k.startswith("model.")}, state["model"])
-    det.threshold_strategy_ = parse_threshold(state["threshold_spec"])
+    det.scaler_.offset_ = check_array(arrays, "base.scaler_offset", (n,), w_path).astype(np.float64)
+    det.scaler_.scale_ = check_array(arrays, "base.scaler_scale", (n,), w_path, positive=True).astype(np.float64)
+    det.decision_scores_ = check_array(arrays, "base.decision_scores", (None,), w_path).astype(np.float64)
+    try:
+        det._set_state({k[6:]: v for k, v in arrays.items() if k.startswith("model.")}, state["model"])
+        det.threshold_strategy_ = parse_threshold(state["threshold_spec"])
+    except ModelFormatError:
+        raise
+    except (AuguryError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+        raise ModelFormatError(f"{path}: saved state does not fit {type(det).__name__} ({type(exc).__name__}: {exc})") from exc
     det.threshold_strategy_.threshold_ = float(state["threshold"])
     det.threshold_ = float(state["threshold"])
     return det

@@ -4,9 +4,8 @@ Each window of ``window`` steps × C channels becomes one row of ``window·C`` f
 PyOD model scores windows, and every step gets the mean score of the windows covering it
 (:func:`augury.data.windowing.windows_to_steps`; the end-aligned last window covers the tail).
 
-Persistence without pickle: a PyOD/scikit-learn model is not a set of plain arrays, so the
-saved state is the (scaled, subsampled) training windows plus the seed, and loading refits the
-model on them — deterministic, so a loaded detector gives identical scores.
+Persistence without pickle and without refitting: each model is reduced after fitting to the
+arrays its scoring needs (:mod:`augury.detectors.array_models`); loading restores those arrays.
 """
 
 from __future__ import annotations
@@ -16,7 +15,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from augury.data.windowing import sliding_windows, windows_to_steps
+from augury.detectors import array_models as am
 from augury.detectors.base import Detector
+from augury.detectors.params import Float, Int, IntOrFloat, Rule, Text
+
+#: Upper bounds keep a typo (n_estimators=10**9) from running for hours; they are far above
+#: any setting the baselines are used with.
+_COMMON_RULES: dict[str, Rule] = {
+    "window": Int(1, 100_000), "stride": Int(1), "score_stride": Int(1),
+    "max_train_windows": Int(1, none_ok=True), "scaling": Text(), "threshold": Text(), "seed": Int(0, 2**32 - 1),
+}
 
 
 class WindowedPyOD(Detector):
@@ -37,12 +45,14 @@ class WindowedPyOD(Detector):
         "paper": {"window": 100, "stride": 1, "score_stride": 1, "max_train_windows": None},
     }
 
+    param_rules: ClassVar[dict[str, Rule]] = _COMMON_RULES
+
     def _make_model(self) -> Any:
         raise NotImplementedError
 
     def _flat(self, X: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]:
         win, starts = sliding_windows(X, self.window, stride)
-        return win.reshape(win.shape[0], -1).astype(np.float32), starts
+        return win.reshape(win.shape[0], -1).astype(np.float64), starts
 
     def _fit(self, X: np.ndarray) -> None:
         flat, _ = self._flat(X, self.stride)
@@ -52,7 +62,6 @@ class WindowedPyOD(Detector):
         self._fit_rows(flat)
 
     def _fit_rows(self, rows: np.ndarray) -> None:
-        self.train_rows_ = np.ascontiguousarray(rows)
         self.model_ = self._make_model().fit(rows)
 
     def _score(self, X: np.ndarray) -> np.ndarray:
@@ -61,10 +70,14 @@ class WindowedPyOD(Detector):
         return windows_to_steps(win_scores, starts, X.shape[0], self.window)
 
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        return {"train_rows": self.train_rows_}, {"refit_on_load": True}
+        return self.model_.state(), {}
 
     def _set_state(self, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> None:
-        self._fit_rows(arrays["train_rows"])
+        self.model_ = self._make_model().restore(arrays)
+        # One probe row: arrays that do not fit this window × channel layout fail here, at load.
+        probe = self.model_.decision_function(np.zeros((1, self.window * self.n_features_in_)))
+        if probe.shape != (1,) or not np.isfinite(probe).all():
+            raise ValueError("restored model does not score a probe window")
 
 
 def _init_common(self: WindowedPyOD, window: int, stride: int, score_stride: int | None,
@@ -92,6 +105,7 @@ class IForest(WindowedPyOD):
     """Isolation forest (``n_estimators`` trees) on flattened windows."""
 
     name = "iforest"
+    param_rules = {**_COMMON_RULES, "n_estimators": Int(1, 10_000)}
     presets = _POINTWISE_PRESETS
 
     def __init__(self, window: int = 1, stride: int = 1, score_stride: int = 1,
@@ -101,15 +115,14 @@ class IForest(WindowedPyOD):
         self.n_estimators = n_estimators
 
     def _make_model(self) -> Any:
-        from pyod.models.iforest import IForest as _M
-
-        return _M(n_estimators=self.n_estimators, random_state=self.seed, n_jobs=1)
+        return am.IForestModel(self.n_estimators, self.seed)
 
 
 class LOF(WindowedPyOD):
     """Local outlier factor with ``n_neighbors`` neighbours (novelty mode) on flattened windows."""
 
     name = "lof"
+    param_rules = {**_COMMON_RULES, "n_neighbors": Int(1, 10_000)}
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 5000, n_neighbors: int = 20,
@@ -118,15 +131,14 @@ class LOF(WindowedPyOD):
         self.n_neighbors = n_neighbors
 
     def _make_model(self) -> Any:
-        from pyod.models.lof import LOF as _M
-
-        return _M(n_neighbors=self.n_neighbors, novelty=True)
+        return am.LOFModel(self.n_neighbors)
 
 
 class KNN(WindowedPyOD):
     """Distance to the ``n_neighbors``-th nearest training window."""
 
     name = "knn"
+    param_rules = {**_COMMON_RULES, "n_neighbors": Int(1, 10_000)}
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 5000, n_neighbors: int = 5,
@@ -135,15 +147,14 @@ class KNN(WindowedPyOD):
         self.n_neighbors = n_neighbors
 
     def _make_model(self) -> Any:
-        from pyod.models.knn import KNN as _M
-
-        return _M(n_neighbors=self.n_neighbors)
+        return am.KNNModel(self.n_neighbors)
 
 
 class PCA(WindowedPyOD):
     """Weighted distance to the principal subspace (PyOD PCA) of flattened windows."""
 
     name = "pca"
+    param_rules = {**_COMMON_RULES, "n_components": IntOrFloat(none_ok=True)}
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 20000, n_components: float | int | None = None,
@@ -152,17 +163,15 @@ class PCA(WindowedPyOD):
         self.n_components = n_components
 
     def _make_model(self) -> Any:
-        from pyod.models.pca import PCA as _M
-
-        # Input is already scaled per channel; PyOD's own per-feature standardisation divides
-        # by zero on constant channels (22 of MSL's 55) and returns NaN scores.
-        return _M(n_components=self.n_components, random_state=self.seed, standardization=False)
+        # scikit-learn PCA with a variance floor, not PyOD's PCA: see am.PCAModel (constant channels).
+        return am.PCAModel(self.n_components, self.seed)
 
 
 class CBLOF(WindowedPyOD):
     """Cluster-based local outlier factor with ``n_clusters`` k-means clusters."""
 
     name = "cblof"
+    param_rules = {**_COMMON_RULES, "n_clusters": Int(2, 1_000)}
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 20000, n_clusters: int = 8,
@@ -171,37 +180,14 @@ class CBLOF(WindowedPyOD):
         self.n_clusters = n_clusters
 
     def _make_model(self) -> Any:
-        from pyod.models.cblof import CBLOF as _M
-
-        return _M(n_clusters=self.n_clusters, random_state=self.seed)
-
-
-class _KMeansDistance:
-    """Distance of each row to its nearest k-means centroid.
-
-    PyOD ships no plain k-means detector (CBLOF is its cluster-based one), so this thin
-    scikit-learn wrapper gives the PyOD ``fit``/``decision_function`` interface.
-    """
-
-    def __init__(self, n_clusters: int, random_state: int) -> None:
-        self.n_clusters = n_clusters
-        self.random_state = random_state
-
-    def fit(self, rows: np.ndarray) -> _KMeansDistance:
-        from sklearn.cluster import KMeans as _SkKMeans
-
-        k = min(self.n_clusters, rows.shape[0])
-        self.km_ = _SkKMeans(n_clusters=k, n_init=3, random_state=self.random_state).fit(rows)
-        return self
-
-    def decision_function(self, rows: np.ndarray) -> np.ndarray:
-        return self.km_.transform(rows).min(axis=1)
+        return am.CBLOFModel(self.n_clusters, self.seed)
 
 
 class KMeans(WindowedPyOD):
     """Distance to the nearest of ``n_clusters`` k-means centroids (scikit-learn k-means)."""
 
     name = "kmeans"
+    param_rules = {**_COMMON_RULES, "n_clusters": Int(1, 10_000)}
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 20000, n_clusters: int = 8,
@@ -210,13 +196,14 @@ class KMeans(WindowedPyOD):
         self.n_clusters = n_clusters
 
     def _make_model(self) -> Any:
-        return _KMeansDistance(self.n_clusters, self.seed)
+        return am.KMeansModel(self.n_clusters, self.seed)
 
 
 class HBOS(WindowedPyOD):
     """Histogram-based outlier score with ``n_bins`` bins per feature."""
 
     name = "hbos"
+    param_rules = {**_COMMON_RULES, "n_bins": Int(2, 10_000)}
     presets = _POINTWISE_PRESETS
 
     def __init__(self, window: int = 1, stride: int = 1, score_stride: int = 1,
@@ -226,15 +213,14 @@ class HBOS(WindowedPyOD):
         self.n_bins = n_bins
 
     def _make_model(self) -> Any:
-        from pyod.models.hbos import HBOS as _M
-
-        return _M(n_bins=self.n_bins)
+        return am.HBOSModel(self.n_bins)
 
 
 class OCSVM(WindowedPyOD):
     """One-class SVM (RBF kernel, ``nu``) on flattened windows; subsample, it is O(n²)."""
 
     name = "ocsvm"
+    param_rules = {**_COMMON_RULES, "nu": Float(0, 1, low_open=True)}
 
     def __init__(self, window: int = 16, stride: int = 4, score_stride: int = 4,
                  max_train_windows: int | None = 3000, nu: float = 0.5,
@@ -243,6 +229,4 @@ class OCSVM(WindowedPyOD):
         self.nu = nu
 
     def _make_model(self) -> Any:
-        from pyod.models.ocsvm import OCSVM as _M
-
-        return _M(nu=self.nu)
+        return am.OCSVMModel(self.nu)

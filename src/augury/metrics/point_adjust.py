@@ -9,6 +9,8 @@ are predicted (K = 0 is PA, K = 100 is plain point-wise), as ``tadpak.pak`` does
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -62,11 +64,18 @@ def pa_k_adjust(y_true: object, y_pred: object, k: float) -> np.ndarray:
     return _fill_segments(p, starts[adjust], ends[adjust])
 
 
+def check_threshold(threshold: float) -> None:
+    """Raise ``MetricError`` unless ``threshold`` is a real number (not NaN; ±inf flags all/none)."""
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or math.isnan(threshold):
+        raise MetricError(f"threshold must be a real number, got {threshold!r}")
+
+
 def pa_prf(y_true: object, y_score: object, threshold: float, at_compat: bool = False) -> dict[str, float]:
     """``precision, recall, f1, accuracy`` after point adjustment of ``y_score > threshold``.
 
     ``y_true`` ``[T]`` 0/1, ``y_score`` ``[T]``; the strict ``>`` is Anomaly-Transformer's rule.
     """
+    check_threshold(threshold)
     y, s = check_pair(y_true, y_score)
     return confusion_prf(y, point_adjust(y, (s > threshold).astype(np.int8), at_compat=at_compat))
 
@@ -80,7 +89,8 @@ def pa_k_curve(
     re-adjusting the series for every K.
     """
     k_arr = np.asarray(ks, dtype=np.float64)
-    if k_arr.ndim != 1 or k_arr.size == 0 or np.any((k_arr < 0) | (k_arr > 100)):
+    check_threshold(threshold)
+    if k_arr.ndim != 1 or k_arr.size == 0 or not np.all((k_arr >= 0) & (k_arr <= 100)):
         raise MetricError(f"PA%K: ks must be a non-empty list of percentages in [0, 100], got {ks!r}")
     y, s = check_pair(y_true, y_score)
     p = (s > threshold).astype(np.int8)

@@ -108,6 +108,8 @@ class Fixed(ThresholdStrategy):
     """A fixed threshold value (``fit`` ignores the scores)."""
 
     def __init__(self, value: float) -> None:
+        if not np.isfinite(float(value)):
+            raise MetricError(f"fixed threshold must be a finite number, got {value}")
         self.value = float(value)
 
     def fit(self, train_scores: np.ndarray | None = None) -> Fixed:

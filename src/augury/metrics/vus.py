@@ -160,6 +160,11 @@ def vus_roc_pr(
     """
     _check_config(window, thresholds)
     y, s = check_pair(y_true, y_score, rank_ints=True)
+    if window > y.size:
+        # The work grows with window × (widened regions), so an unbounded window costs minutes and
+        # gigabytes (10**5 on 200 steps: 35 s, 2.3 GB) while adding nothing: buffers wider than the
+        # series all cover it.
+        raise MetricError(f"VUS window {window} exceeds the series length {y.size}; expected 0 <= window <= {y.size}")
     require_both_classes(y, "VUS")
     auc, ap = _curves_per_window(y, s, int(window), int(thresholds))
     return float(np.mean(auc)), float(np.mean(ap))

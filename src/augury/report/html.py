@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -92,19 +93,34 @@ def _table(df: pd.DataFrame) -> str:
     return f"<table><tr>{head1}</tr><tr>{head2}</tr>{''.join(body)}</table>"
 
 
+class _Unreadable(Exception):
+    """A run's score file exists but cannot be used (corrupt, foreign, outside the folder)."""
+
+
 def _plot_run(results_dir: Path, plots_dir: Path, row: pd.Series) -> Path | None:
     scores_file = row.get("scores_file")
     if not isinstance(scores_file, str) or not (results_dir / scores_file).exists():
         return None
-    with np.load(results_dir / scores_file) as z:
-        scores, labels, threshold = z["scores"], z["labels"], float(z["threshold"])
+    path = (results_dir / scores_file).resolve()
+    if not path.is_relative_to(results_dir.resolve()):
+        raise _Unreadable(scores_file)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            scores, labels, threshold = (np.asarray(z["scores"], dtype=np.float64), np.asarray(z["labels"]),
+                                         float(z["threshold"]))
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        raise _Unreadable(scores_file) from exc
+    if scores.ndim != 1 or labels.shape != scores.shape or not np.all(np.isfinite(scores)):
+        raise _Unreadable(scores_file)
     title = (f"{row['dataset']} · {row['method']} ({row['preset']}, seed {row['seed']}) — AUC-PR {_fmt(row.get('auc_pr'))}, "
              f"VUS-PR {_fmt(row.get('vus_pr'))}; dashed: AT percentile threshold")
     return plot_scores(plots_dir / f"{row['run_id']}.png", scores, labels, threshold=threshold, title=title)
 
 
-def build_report(results_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write ``report.html`` (and ``plots/<run_id>.png``) for a results folder; return the HTML path.
+def build_report(results_dir: str | Path, out: str | Path | None = None,
+                 return_skipped: bool = False) -> Path | tuple[Path, int]:
+    """Write ``report.html`` (and ``plots/<run_id>.png``) for a results folder; return the HTML path
+    (and, with ``return_skipped``, how many log lines and score files were unreadable and skipped).
 
     ``out`` is the folder to write into (default: ``results_dir``). Raises
     :class:`augury.errors.DataError` if ``results_dir`` holds no ``results.jsonl``.
@@ -118,8 +134,13 @@ def build_report(results_dir: str | Path, out: str | Path | None = None) -> Path
     out_dir = Path(out) if out is not None else results_dir
     df = store.table(compare_paper=True)
     figures = []
+    skipped = store.skipped_lines
     for _, row in df[df["status"].eq("ok")].iterrows():
-        png = _plot_run(results_dir, out_dir / "plots", row)
+        try:
+            png = _plot_run(results_dir, out_dir / "plots", row)
+        except _Unreadable:
+            skipped += 1
+            continue
         if png is not None:
             data = base64.b64encode(png.read_bytes()).decode("ascii")
             figures.append(f'<figure id="{html.escape(row["run_id"])}"><figcaption>{html.escape(row["run_id"])} '
@@ -141,6 +162,7 @@ Anomaly-Transformer, so PA numbers are for comparison with published tables only
 threshold-free metrics and the random baseline. VUS: <code>{html.escape(vus)}</code>.
 Fleet aggregate rows (status <code>aggregate</code>) are means over the entities that ran; <code>seed_mean</code>
 rows are means over the seeds that ran (standard deviations in results.csv).</p>
+{f'<p class="note">Skipped {skipped} unreadable log line(s) or score file(s).</p>' if skipped else ""}
 <h2>Results</h2>{_table(df)}
 {f"<h2>Failed runs</h2><ul>{failures}</ul>" if failures else ""}
 <h2>Scores over time</h2>
@@ -150,4 +172,4 @@ rows are means over the seeds that ran (standard deviations in results.csv).</p>
 """
     path = out_dir / "report.html"
     atomic_write_text(path, page)
-    return path
+    return (path, skipped) if return_skipped else path

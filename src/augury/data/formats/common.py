@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tokenize
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,43 @@ def _default_names(channels: list[str] | None, n_channels: int) -> list[str]:
     )
 
 
+def npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype]:
+    """``(shape, dtype)`` of a ``.npy`` file from its header alone, checked against the file size.
+
+    A hostile header can claim any shape (e.g. 10**13 rows); comparing ``prod(shape) * itemsize``
+    with the bytes actually present refuses it before anything is allocated. Object and
+    structured dtypes are refused too (they are not a numeric series). Raises ``DataError``.
+    """
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as fh:
+            version = fmt.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = fmt.read_array_header_1_0(fh)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = fmt.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+            offset = fh.tell()
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, tokenize.TokenError) as exc:
+        # numpy parses the header as a Python literal: a mangled one raises tokenizer errors.
+        raise DataError(f"{path}: cannot read as a numeric .npy array ({exc})") from exc
+    if dtype.hasobject or dtype.fields is not None or dtype.kind == "V":
+        raise DataError(f"{path}: dtype {dtype} is not a plain numeric array; expected int, float or bool values")
+    n_bytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    available = Path(path).stat().st_size - offset
+    if n_bytes != available:
+        raise DataError(
+            f"{path}: header claims shape {shape} of {dtype} ({n_bytes} bytes) but the file holds "
+            f"{available} data bytes; the file is truncated or corrupted"
+        )
+    return tuple(shape), dtype
+
+
 def load_npy(path: Path) -> np.ndarray:
-    """``np.load`` without pickle; an unreadable file raises ``DataError`` naming it."""
+    """``np.load`` without pickle, after :func:`npy_header` vetted the header; an unreadable
+    file raises ``DataError`` naming it."""
+    npy_header(path)
     try:
         return np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:

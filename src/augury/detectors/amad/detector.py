@@ -13,8 +13,9 @@ from augury.detectors.amad.model import AMADConfig, AMADModel
 from augury.detectors.amad.scoring import window_energy
 from augury.detectors.amad.train import TrainConfig, TrainHistory, fit_model
 from augury.detectors.base import Detector
-from augury.errors import DataError
-from augury.nn.precision import check_autocast
+from augury.detectors.params import Bool, Choice, Float, Int, Rule, Text
+from augury.errors import DataError, ParameterError
+from augury.nn.precision import AUTOCAST_MODES, check_autocast
 from augury.nn.serialization import load_numpy_state, state_to_numpy
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,19 @@ class AMAD(Detector):
     name: ClassVar[str] = "amad"
     tags: ClassVar[dict[str, Any]] = {"multivariate": True, "deep": True, "needs_pretrained_weights": False}
     presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": _CPU, "paper": _PAPER}
+    param_rules: ClassVar[dict[str, Rule]] = {
+        "window": Int(1, 100_000), "train_stride": Int(1), "d_model": Int(1, 65_536), "n_layers": Int(1, 64),
+        "n_heads": Int(1, 1024), "ffn": Choice("paper", "at"), "d_ff": Int(1, 262_144), "alpha": Float(0, 1),
+        "attn_scale": Choice("paper", "head"), "automask_proj": Bool(), "theta": Choice("rope", "scalar"),
+        "omega_init": Choice("geometric", "ones"), "automask_mix": Int(1, 64), "dropout": Float(0, 1),
+        "lambda_cad": Float(), "tau": Float(), "con_norm": Choice("layers", "batch"),
+        "cad_reduction": Choice("mean", "sum"), "cad_temperature": Float(0, low_open=True),
+        "ablation": Choice("none", "plain"), "lr": Float(0, 10, low_open=True), "batch_size": Int(1, 1 << 20),
+        "epochs": Int(1, 100_000), "patience": Int(0), "val_fraction": Float(0, 1),
+        "max_train_windows": Int(1, none_ok=True), "autocast": Choice(*AUTOCAST_MODES),
+        "train_score_stride": Int(1), "score_batch_size": Int(1, 1 << 20), "scaling": Text(),
+        "threshold": Text(), "seed": Int(0, 2**32 - 1), "progress": Bool(),
+    }
 
     def __init__(
         self,
@@ -184,6 +198,13 @@ class AMAD(Detector):
         self.progress = progress
 
     # ------------------------------------------------------------------ configuration
+    def _check_param_relations(self) -> None:
+        if self.d_model % self.n_heads:
+            raise ParameterError(f"AMAD: d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
+        if (self.d_model // self.n_heads) % 2 and self.ablation != "plain":
+            raise ParameterError(f"AMAD: d_model / n_heads = {self.d_model // self.n_heads} must be even "
+                                 "(the rotary AutoMask pairs features)")
+
     def _plain(self) -> bool:
         if self.ablation not in ("none", "plain"):
             raise ValueError(f"ablation must be 'none' or 'plain', got {self.ablation!r}")
