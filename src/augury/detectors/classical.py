@@ -4,6 +4,12 @@ Each window of ``window`` steps × C channels becomes one row of ``window·C`` f
 PyOD model scores windows, and every step gets the mean score of the windows covering it
 (:func:`augury.data.windowing.windows_to_steps`; the end-aligned last window covers the tail).
 
+Causal scoring (``decision_function(X, causal=True)``, :mod:`augury.stream`): the score of
+step t is the PyOD score of the single window ending at t (every window, stride 1), instead of
+the mean over all windows covering t at ``score_stride``. With ``window = 1`` (the point-wise
+cpu presets of iforest and hbos) the two are identical. Attribution (``explain``): |z| of each
+value against the training statistics, except PCA (per-channel share of its weighted residual).
+
 Persistence without pickle: a PyOD/scikit-learn model is not a set of plain arrays, so the
 saved state is the (scaled, subsampled) training windows plus the seed, and loading refits the
 model on them — deterministic, so a loaded detector gives identical scores.
@@ -16,7 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from augury.data.windowing import sliding_windows, windows_to_steps
-from augury.detectors.base import Detector
+from augury.detectors.base import Detector, _map_causal_windows
 
 
 class WindowedPyOD(Detector):
@@ -59,6 +65,11 @@ class WindowedPyOD(Detector):
         flat, starts = self._flat(X, self.score_stride)
         win_scores = np.asarray(self.model_.decision_function(flat), dtype=np.float64)
         return windows_to_steps(win_scores, starts, X.shape[0], self.window)
+
+    def _score_causal(self, X: np.ndarray) -> np.ndarray:
+        return _map_causal_windows(
+            X, self.window, lambda w: self.model_.decision_function(w.reshape(w.shape[0], -1).astype(np.float32))
+        )
 
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         return {"train_rows": self.train_rows_}, {"refit_on_load": True}
@@ -157,6 +168,32 @@ class PCA(WindowedPyOD):
         # Input is already scaled per channel; PyOD's own per-feature standardisation divides
         # by zero on constant channels (22 of MSL's 55) and returns NaN scores.
         return _M(n_components=self.n_components, random_state=self.seed, standardization=False)
+
+    def _window_contributions(self, windows: np.ndarray) -> np.ndarray:
+        """Per-channel share ``[N, C]`` of the weighted PCA residual of windows ``[N, W, C]``.
+
+        With e = window − mean and the principal axes V, variances λ, feature f contributes
+        ``e_f · (V diag(1/λ) Vᵀ e)_f``; the contributions sum to Σ_j (v_j·e)² / λ_j, the residual
+        on every axis weighted by its rarity (axes with λ ≈ 0, from constant channels, are dropped).
+        A channel's contribution is the sum over its window positions.
+        """
+        pca = self.model_.detector_
+        lam = np.asarray(pca.explained_variance_, dtype=np.float64)
+        keep = lam > 1e-9 * lam.max()
+        v = np.asarray(pca.components_, dtype=np.float64)[keep]
+        e = windows.reshape(windows.shape[0], -1).astype(np.float64) - pca.mean_
+        contrib = e * (((e @ v.T) / lam[keep]) @ v)
+        return contrib.reshape(windows.shape).sum(axis=1)
+
+    def _explain(self, X: np.ndarray) -> np.ndarray:
+        windows, starts = sliding_windows(X, self.window, self.score_stride)
+        per_window = self._window_contributions(windows)
+        return np.stack(
+            [windows_to_steps(per_window[:, c], starts, X.shape[0], self.window) for c in range(X.shape[1])], axis=1
+        )
+
+    def _explain_causal(self, X: np.ndarray) -> np.ndarray:
+        return _map_causal_windows(X, self.window, self._window_contributions)
 
 
 class CBLOF(WindowedPyOD):
