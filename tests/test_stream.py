@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from augury.detectors.base import Detector, load_detector
 from augury.detectors.registry import create_detector
 from augury.errors import DataError
-from augury.stream import AlarmPolicy, StreamScorer
+from augury.stream import AlarmPolicy, StreamScorer, causal_threshold
 
 TINY_AMAD: dict[str, Any] = dict(
     window=12, d_model=16, n_layers=1, n_heads=2, epochs=1, batch_size=32, max_train_windows=64,
@@ -201,3 +201,13 @@ def test_bad_rows_raise_data_error():
         scorer.update(np.zeros((3, 2)))
     with pytest.raises(DataError, match="row 1"):
         scorer.update(np.array([[0.0, 0.0, 0.0], [np.nan, 0.0, 0.0]]))
+
+
+def test_causal_threshold_is_the_rule_refitted_on_causal_scores(train):
+    det = create_detector("knn", preset="cpu").fit(train)
+    thr = causal_threshold(det, train)
+    causal = det.decision_function(train, causal=True)[det.causal_warmup() :]
+    assert thr == pytest.approx(float(np.percentile(causal, 99)))
+    assert np.mean(causal > thr) == pytest.approx(0.01, abs=0.002)
+    with pytest.raises(DataError, match="shorter"):
+        causal_threshold(det, train[:5])

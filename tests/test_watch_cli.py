@@ -145,6 +145,19 @@ def test_follow_idle_timeout_and_jsonl(nab, tmp_path, capsys):
     assert records[-1]["warmup"] is False
 
 
+def test_calibrate_sets_the_causal_threshold(nab, tmp_path, capsys):
+    folder, test = nab
+    calib = tmp_path / "normal.csv"
+    calib.write_text(_csv_text(test.iloc[:250]))
+    code, out, _ = _run(["watch", str(folder / "model"), "-i", str(calib), "--calibrate", str(calib),
+                         "--format", "jsonl"], capsys)
+    above = np.array([json.loads(line)["above"] for line in out.splitlines()])
+    assert code == 0 and 0 < above.sum() <= 0.02 * 250  # the percentile:99 rule, on the causal scores
+    code, _, err = _run(["watch", str(folder / "model"), "-i", str(calib), "--calibrate", str(calib),
+                         "--threshold", "1"], capsys)
+    assert code == 2 and "not both" in err
+
+
 def test_header_that_does_not_fit_the_model(nab, tmp_path, capsys):
     folder, _ = nab
     path = tmp_path / "wide.csv"

@@ -7,9 +7,10 @@ score of step t is a function of the window ending at t alone, so carrying that 
 enough. Alarms come from the fitted threshold through :class:`AlarmPolicy` (minimum duration,
 cool-down); alarm steps carry their top channels from ``detector.explain(..., causal=True)``.
 
-Note the threshold: ``detector.threshold_`` was fitted on the *batch* training scores; causal
-scores of window models have a somewhat different distribution, so pass ``threshold=`` to use a
-value calibrated on causal scores when that matters.
+Note the threshold: ``detector.threshold_`` was fitted on the *batch* training scores. Causal
+scores of window models are not averaged over overlapping windows and spread wider, so the batch
+threshold alarms more often online; :func:`causal_threshold` refits the detector's threshold rule
+on the causal scores of a normal series (e.g. the training series) for ``threshold=``.
 """
 
 from __future__ import annotations
@@ -20,9 +21,21 @@ from typing import Any
 import numpy as np
 
 from augury.errors import DataError
+from augury.metrics.thresholds import parse_threshold
 
 #: rows scored per call at most, so a huge burst does not materialise a huge window tensor
 MAX_BURST = 65536
+
+
+def causal_threshold(detector: Any, X: Any) -> float:
+    """The detector's threshold rule (e.g. ``percentile:99``) refitted on the causal scores of ``X`` ``[T, C]``.
+
+    ``X`` (raw units) should be normal data such as the training series; warm-up steps are left out.
+    """
+    scores = detector.decision_function(X, causal=True)[detector.causal_warmup() :]
+    if scores.size == 0:
+        raise DataError(f"calibration series is shorter than one window ({detector.causal_warmup() + 1} steps)")
+    return float(parse_threshold(detector.threshold_strategy_.spec()).fit(scores).threshold_)
 
 
 class AlarmPolicy:

@@ -109,6 +109,26 @@ def parse_row(fields: list[str], cols: Columns) -> tuple[list[float], str]:
     return values, "" if cols.timestamp is None else fields[cols.timestamp].strip()
 
 
+def read_csv_rows(path: Path, n_channels: int, timestamp_column: str | None) -> np.ndarray:
+    """All rows ``[T, C]`` of a CSV in the ``watch`` input layout; any malformed row raises ``DataError``."""
+    rows = []
+    cols: Columns | None = None
+    with Path(path).open(newline="", encoding="utf-8") as fh:
+        for line_no, fields in enumerate(csv.reader(fh), start=1):
+            if not fields:
+                continue
+            if cols is None:
+                cols = parse_header(fields, n_channels, timestamp_column, str(path))
+                continue
+            try:
+                rows.append(parse_row(fields, cols)[0])
+            except ValueError as exc:
+                raise DataError(f"{path} line {line_no}: {exc}") from None
+    if not rows:
+        raise DataError(f"{path}: no data rows")
+    return np.asarray(rows, dtype=np.float64)
+
+
 def format_steps(result: StreamResult, timestamps: list[str], names: list[str], fmt: OutputFormat) -> str:
     """One output line per step of ``result`` (scores with full precision: ``repr``)."""
     lines = []
