@@ -10,6 +10,12 @@ fits the scaler on train only):
 
 ``_train_scores(X)`` may be overridden when a method's protocol scores the training series
 differently from test data (it defaults to ``_score``).
+
+Online (causal) scoring and attribution have generic defaults that every detector inherits
+(see :mod:`augury.stream`): ``_score_windows`` (per-position scores of windows scored on their
+own), ``_score_causal`` (the last position of the window ending at each step) and
+``_explain`` / ``_explain_causal`` (per-channel contributions; default |z| against the training
+statistics). Window models override them with batched versions.
 """
 
 from __future__ import annotations
@@ -124,6 +130,7 @@ class Detector:
         Xs = self.scaler_.transform(X)
         self.n_features_in_ = int(X.shape[1])
         self._fit(Xs)
+        self.channel_mean_, self.channel_std_ = _channel_stats(Xs)
         self.decision_scores_ = self._checked(self._train_scores(Xs), None, "training scores")
         self.set_threshold(getattr(self, "threshold", "top:1"))
         return self
@@ -135,13 +142,22 @@ class Detector:
         self.threshold_ = float(self.threshold_strategy_.threshold_)
         return self
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        """One finite anomaly score per time step of ``X`` ``[T, C]`` → float64 ``[T]``."""
-        self._check_fitted()
-        X = check_series(X, min_length=self._min_length())
-        if X.shape[1] != self.n_features_in_:
-            raise DataError(f"X has {X.shape[1]} channels; the detector was fitted on {self.n_features_in_}")
-        return self._checked(self._score(self.scaler_.transform(X)), X.shape[0], "scores")
+    def decision_function(self, X: Any, causal: bool = False) -> np.ndarray:
+        """One finite anomaly score per time step of ``X`` ``[T, C]`` → float64 ``[T]``.
+
+        ``causal=True``: the score of step t uses only steps ≤ t (the window ending at t). The
+        first :meth:`causal_warmup` steps have no full window yet; they get the documented
+        sentinel :attr:`warmup_score_` (the lowest training score, so they never alarm) instead of
+        a score that would peek ahead. Any length ≥ 1 is accepted in causal mode.
+        """
+        Xs = self._scaled_input(X, causal)
+        if not causal:
+            return self._checked(self._score(Xs), Xs.shape[0], "scores")
+        out = np.full(Xs.shape[0], self.warmup_score_, dtype=np.float64)
+        warm = self.causal_warmup()
+        if Xs.shape[0] > warm:
+            out[warm:] = self._checked(self._score_causal(Xs), Xs.shape[0] - warm, "causal scores")
+        return out
 
     def predict(self, X: Any) -> np.ndarray:
         """0/1 labels ``[T]``: ``decision_function(X)`` compared with the fitted threshold strategy."""
@@ -152,6 +168,73 @@ class Detector:
         """``fit(X)`` then 0/1 labels of the training series."""
         self.fit(X, y)
         return self.threshold_strategy_.apply(self.decision_scores_)
+
+    # ------------------------------------------------------------------ online scoring
+    def causal_warmup(self) -> int:
+        """Steps at the start of a series without a complete causal window (``window − 1``)."""
+        return self._min_length() - 1
+
+    @property
+    def warmup_score_(self) -> float:
+        """Score given to warm-up steps in causal mode: the lowest training score."""
+        self._check_fitted()
+        return float(np.min(self.decision_scores_))
+
+    def explain(self, X: Any, causal: bool = False) -> np.ndarray:
+        """Per-channel contribution to the anomaly score of each step: ``X`` ``[T, C]`` → float64 ``[T, C]``.
+
+        Higher = the channel explains more of the score. Reconstruction models return their
+        per-channel reconstruction errors, PCA its per-channel weighted residuals, the other
+        detectors |z| of each value against the training statistics. ``causal=True`` uses only
+        steps ≤ t (warm-up rows are 0).
+        """
+        Xs = self._scaled_input(X, causal)
+        if not causal:
+            return self._checked_matrix(self._explain(Xs), Xs.shape[0])
+        out = np.zeros(Xs.shape, dtype=np.float64)
+        warm = self.causal_warmup()
+        if Xs.shape[0] > warm:
+            out[warm:] = self._checked_matrix(self._explain_causal(Xs), Xs.shape[0] - warm)
+        return out
+
+    def _scaled_input(self, X: Any, causal: bool) -> np.ndarray:
+        self._check_fitted()
+        X = check_series(X, min_length=1 if causal else self._min_length())
+        if X.shape[1] != self.n_features_in_:
+            raise DataError(f"X has {X.shape[1]} channels; the detector was fitted on {self.n_features_in_}")
+        return self.scaler_.transform(X)
+
+    def _score_windows(self, windows: np.ndarray) -> np.ndarray:
+        """Per-position scores ``[N, W]`` of windows ``[N, W, C]`` (scaled), each scored on its own.
+
+        Generic fallback: one ``_score`` call per window. Window models override it batched.
+        """
+        return np.stack([np.asarray(self._score(w), dtype=np.float64) for w in windows])
+
+    def _score_causal(self, X: np.ndarray) -> np.ndarray:
+        """Causal scores of the steps ``causal_warmup()..T−1`` of ``X`` ``[T, C]`` (scaled) → ``[T − warmup]``.
+
+        Default: the last position of the window ending at each step, from ``_score_windows``.
+        """
+        return _map_causal_windows(X, self._min_length(), lambda w: self._score_windows(w)[:, -1])
+
+    def _explain(self, X: np.ndarray) -> np.ndarray:
+        """Per-channel contributions ``[T, C]`` of ``X`` (scaled); default |z| against training statistics."""
+        if not hasattr(self, "channel_mean_"):
+            raise ModelFormatError(
+                f"{type(self).__name__}: this model was saved without training channel statistics; refit it to explain"
+            )
+        return np.abs((X - self.channel_mean_) / self.channel_std_)
+
+    def _explain_causal(self, X: np.ndarray) -> np.ndarray:
+        """Causal per-channel contributions of the steps ``causal_warmup()..T−1`` → ``[T − warmup, C]``."""
+        return self._explain(X)[self.causal_warmup():]
+
+    def _checked_matrix(self, values: np.ndarray, n: int) -> np.ndarray:
+        v = np.asarray(values, dtype=np.float64)
+        if v.shape != (n, self.n_features_in_) or not np.all(np.isfinite(v)):
+            raise RuntimeError(f"{type(self).__name__} returned invalid contributions {v.shape} for {n} steps")
+        return v
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "decision_scores_"):
@@ -180,6 +263,9 @@ class Detector:
         arrays["base.scaler_offset"] = self.scaler_.offset_
         arrays["base.scaler_scale"] = self.scaler_.scale_
         arrays["base.decision_scores"] = self.decision_scores_
+        if hasattr(self, "channel_mean_"):
+            arrays["base.channel_mean"] = self.channel_mean_
+            arrays["base.channel_std"] = self.channel_std_
         from augury import __version__
 
         body = {
@@ -194,6 +280,38 @@ class Detector:
             }),
         }
         return write_model(Path(path), body, st_save(arrays))
+
+
+#: windows materialised at once by the causal window scorers (bounds memory on long series)
+CAUSAL_CHUNK = 4096
+
+
+def _map_causal_windows(X: np.ndarray, window: int, fn: Any) -> np.ndarray:
+    """``fn`` applied to the windows ``[n, window, C]`` ending at steps ``window−1..T−1`` of ``X``, in chunks.
+
+    ``fn`` returns one value (``[n]``) or one row (``[n, C]``) per window; results are concatenated.
+    A lone window is passed twice (result taken once): BLAS and PyOD take another code path for a
+    single row, whose result differs in the last bits (PyOD PCA: ~1e-4) from the same window in a
+    larger batch, and streaming must equal batch exactly whatever the burst sizes.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    view = sliding_window_view(X, window, axis=0).transpose(0, 2, 1)  # [T-W+1, W, C]
+    parts = []
+    for i in range(0, len(view), CAUSAL_CHUNK):
+        chunk = np.ascontiguousarray(view[i : i + CAUSAL_CHUNK])
+        if len(chunk) == 1:
+            parts.append(np.asarray(fn(np.concatenate([chunk, chunk])))[:1])
+        else:
+            parts.append(np.asarray(fn(chunk)))
+    return np.concatenate(parts)
+
+
+def _channel_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std (constant channels: 1) of the scaled training series, for z-scores."""
+    x = np.asarray(X, dtype=np.float64)
+    std = x.std(axis=0)
+    return x.mean(axis=0), np.where(std > 1e-12, std, 1.0)
 
 
 def _json_default(obj: Any) -> Any:
@@ -240,6 +358,9 @@ def load_detector(path: str | Path) -> Detector:
     det.scaler_.offset_ = check_array(arrays, "base.scaler_offset", (n,), w_path).astype(np.float64)
     det.scaler_.scale_ = check_array(arrays, "base.scaler_scale", (n,), w_path, positive=True).astype(np.float64)
     det.decision_scores_ = check_array(arrays, "base.decision_scores", (None,), w_path).astype(np.float64)
+    if "base.channel_mean" in arrays:
+        det.channel_mean_ = check_array(arrays, "base.channel_mean", (n,), w_path).astype(np.float64)
+        det.channel_std_ = check_array(arrays, "base.channel_std", (n,), w_path, positive=True).astype(np.float64)
     try:
         det._set_state({k[6:]: v for k, v in arrays.items() if k.startswith("model.")}, state["model"])
         det.threshold_strategy_ = parse_threshold(state["threshold_spec"])

@@ -10,9 +10,9 @@ import numpy as np
 from augury.data.validation import check_series
 from augury.data.windowing import sliding_windows, windows_to_steps
 from augury.detectors.amad.model import AMADConfig, AMADModel
-from augury.detectors.amad.scoring import window_energy
+from augury.detectors.amad.scoring import window_channel_energy, window_energy
 from augury.detectors.amad.train import TrainConfig, TrainHistory, fit_model
-from augury.detectors.base import Detector
+from augury.detectors.base import Detector, _map_causal_windows
 from augury.detectors.params import Bool, Choice, Float, Int, Rule, Text
 from augury.errors import DataError, ParameterError
 from augury.nn.precision import AUTOCAST_MODES, check_autocast
@@ -103,6 +103,12 @@ class AMAD(Detector):
     0.55 / 0.138 / 0.829 at ~8× the wall time (``benchmarks/amad_cpu_preset.py``).
     Note: with AT's early-stopping rule the Max phase keeps raising CAD, so the Min-style
     validation loss often stops improving after the first epoch, and then epoch 1 is kept.
+
+    Causal scoring (``decision_function(X, causal=True)``, :mod:`augury.stream`): step t gets the
+    energy of the *last* position of the window ending at t (one window per step, so ≈ ``window``×
+    the batch cost); in batch mode it gets its position in a non-overlapping window, whose softmax
+    and attention also see later steps. ``explain`` returns the per-channel share of the energy,
+    ``softmax(−CAD/T) · (x_c − x̂_c)²``, which sums over channels to the score.
 
     Extra hyper-parameters: ``max_train_windows`` caps the windows drawn (without replacement,
     re-drawn each epoch) per epoch; ``autocast`` ``"bf16"`` | ``"none"``; ``dropout``;
@@ -299,6 +305,28 @@ class AMAD(Detector):
     def _score(self, X: np.ndarray) -> np.ndarray:
         windows, starts = sliding_windows(X, self.window, self.window)
         return windows_to_steps(self._window_energy(windows), starts, X.shape[0], self.window)
+
+    def _score_windows(self, windows: np.ndarray) -> np.ndarray:
+        return self._window_energy(windows)
+
+    def _channel_energy(self, windows: np.ndarray) -> np.ndarray:
+        return window_channel_energy(
+            self.model_,
+            windows,
+            temperature=self.cad_temperature,
+            batch_size=self.score_batch_size,
+            autocast_mode=check_autocast(self.autocast),
+        )
+
+    def _explain(self, X: np.ndarray) -> np.ndarray:
+        windows, starts = sliding_windows(X, self.window, self.window)
+        energy = self._channel_energy(windows)
+        return np.stack(
+            [windows_to_steps(energy[..., c], starts, X.shape[0], self.window) for c in range(X.shape[1])], axis=1
+        )
+
+    def _explain_causal(self, X: np.ndarray) -> np.ndarray:
+        return _map_causal_windows(X, self.window, lambda w: self._channel_energy(w)[:, -1])
 
     def _train_scores(self, X: np.ndarray) -> np.ndarray:
         windows, _ = sliding_windows(X, self.window, self.train_score_stride)
