@@ -14,7 +14,7 @@ from augury import create_detector, list_detectors, load_detector
 from augury.detectors.vanad.detector import VANAD, covered_steps
 from augury.detectors.vanad.flow import MAF
 from augury.detectors.vanad.imaging import make_imaging
-from augury.detectors.vanad.model import reconstruct, step_scores
+from augury.detectors.vanad.model import bf16_copy, reconstruct, step_scores
 from augury.errors import DataError
 
 TINY = {"img_size": 32, "patch_size": 8, "embed_dim": 32, "depth": 1, "num_heads": 4, "decoder_embed_dim": 16,
@@ -85,7 +85,7 @@ def test_scores_match_model_functions(fitted, data):
     _, test = data
     x = torch.from_numpy(fitted.scaler_.transform(test[:20]).astype(np.float32)).unsqueeze(0)
     with torch.inference_mode():
-        x_hat = reconstruct(fitted.mae_, make_imaging("heatmap"), x, "bf16")
+        x_hat = reconstruct(bf16_copy(fitted.mae_), make_imaging("heatmap"), x, "bf16")
         ref = step_scores(x, x_hat, fitted.flow_, admm="official", lambda_rec=1.0, lambda_nf=0.1)
     np.testing.assert_allclose(fitted.decision_function(test[:20]), ref[0].double().numpy(), rtol=1e-5, atol=1e-6)
 
@@ -137,3 +137,18 @@ def test_max_train_windows_and_bad_params(data):
         _det(backbone="none").fit(train[:200])
     with pytest.raises(ValueError, match="tail"):
         _det(tail="drop").fit(train[:200])
+
+
+def test_finetune_ln_trains_only_norms_and_persists(data, tmp_path):
+    train, test = data
+    base = _det(epochs=1, train_stride=20, autocast="none").fit(train[:100])
+    tuned = _det(epochs=1, train_stride=20, autocast="none", finetune="ln").fit(train[:100])
+    before, after = base.mae_.state_dict(), tuned.mae_.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all("norm" in k for k in changed)
+    assert not any(p.requires_grad for p in tuned.mae_.parameters())
+    tuned.save(tmp_path / "tuned")
+    again = load_detector(tmp_path / "tuned")
+    np.testing.assert_array_equal(again.decision_function(test[:50]), tuned.decision_function(test[:50]))
+    with pytest.raises(ValueError, match="finetune"):
+        _det(finetune="lora").fit(train[:100])

@@ -250,3 +250,17 @@ def test_flow_dimension_from_numpy():
     flow = MAF(FlowConfig(n_features=2))
     out = flow.log_prob(torch.from_numpy(np.zeros((4, 2), dtype=np.float32)))
     assert out.shape == (4,)
+
+
+@pytest.mark.parametrize("mode,key", [("ln", "norm"), ("bias", "bias"), ("attn", ".attn."), ("mlp", ".mlp.")])
+def test_finetune_parameter_selection(mode, key):
+    from augury.detectors.vanad.backbone import finetune_parameters
+
+    mae = MaskedAutoencoder(TINY)
+    chosen = {id(p) for p in finetune_parameters(mae, mode)}
+    names = {n for n, p in mae.named_parameters() if id(p) in chosen}
+    assert names and all(key in n for n in names)
+    assert names == {n for n, _ in mae.named_parameters() if key in n}
+    full = {n for n, p in mae.named_parameters() if id(p) in {id(q) for q in finetune_parameters(mae, "full")}}
+    assert "pos_embed" not in full and "decoder_pos_embed" not in full and "cls_token" in full
+    assert finetune_parameters(mae, "none") == []

@@ -254,3 +254,21 @@ class MaskedAutoencoder(nn.Module):
 def n_params(module: nn.Module) -> int:
     """Number of parameters (for logs)."""
     return sum(math.prod(p.shape) for p in module.parameters())
+
+
+FINETUNE_MODES = ("none", "ln", "bias", "attn", "mlp", "full")
+
+
+def finetune_parameters(mae: MaskedAutoencoder, mode: str) -> list[nn.Parameter]:
+    """The MAE parameters a fine-tune ``mode`` trains (Table VII), selected by name as the official code.
+
+    ``ln``: names containing ``norm``; ``bias``: ``bias``; ``attn``: ``.attn.``; ``mlp``: ``.mlp.``;
+    ``full``: all; ``none``: nothing. The fixed sin-cos position embeddings are never trained.
+    """
+    if mode not in FINETUNE_MODES:
+        raise ValueError(f"finetune must be one of {FINETUNE_MODES}, got {mode!r}")
+    keys = {"none": None, "ln": "norm", "bias": "bias", "attn": ".attn.", "mlp": ".mlp.", "full": ""}[mode]
+    if keys is None:
+        return []
+    fixed = {"pos_embed", "decoder_pos_embed"}
+    return [p for n, p in mae.named_parameters() if keys in n and n not in fixed]

@@ -11,13 +11,25 @@ import torch
 
 from augury.detectors.base import Detector
 from augury.detectors.vanad.admm import check_admm
-from augury.detectors.vanad.backbone import MAEConfig, MaskedAutoencoder, resolve_arch
+from augury.detectors.vanad.backbone import (
+    FINETUNE_MODES,
+    MAEConfig,
+    MaskedAutoencoder,
+    finetune_parameters,
+    resolve_arch,
+)
 from augury.detectors.vanad.checkpoint import load_pretrained, resolve_checkpoint
 from augury.detectors.vanad.flow import MAF, FlowConfig
 from augury.detectors.vanad.imaging import make_imaging
-from augury.detectors.vanad.model import reconstruct, step_scores
+from augury.detectors.vanad.model import bf16_copy, reconstruct, step_scores
 from augury.detectors.vanad.presets import PRESETS
-from augury.detectors.vanad.train import FlowHistory, FlowTrainConfig, reconstruction_constant, train_flow
+from augury.detectors.vanad.train import (
+    FlowHistory,
+    FlowTrainConfig,
+    reconstruction_constant,
+    train_flow,
+    train_joint,
+)
 from augury.errors import DataError, ModelFormatError
 from augury.nn.precision import check_autocast
 from augury.nn.serialization import load_numpy_state, state_to_numpy
@@ -64,8 +76,11 @@ class VANAD(Detector):
     (no training: score = mean_c (X̂ − x)²; the official ``zero-test`` mode keeps ADMM, which is
     ``use_nf=False`` alone); w/o ADMM = ``admm=False``; w/o NF = ``use_nf=False``; base density
     = ``base_mean="rand"|"zero"``; masked vs plain flow = ``flow_masked``; C = 1 flow =
-    ``univariate_mode="official"`` (the code's degenerate MADE) | ``"correct"``. MAE fine-tuning
-    (Table VII) is not implemented: the MAE stays frozen.
+    ``univariate_mode="official"`` (the code's degenerate MADE) | ``"correct"``; MAE fine-tuning
+    (Table VII) = ``finetune`` ``"ln"`` | ``"bias"`` | ``"attn"`` | ``"mlp"`` | ``"full"`` (parameters
+    selected by name as in the official code, trained with the flow on the official loss
+    ``λ_rec·MSE(X̃, x) + λ_nf·NLL(X̂)``; no caching is possible then, so every training step runs
+    the MAE forward and backward — hours per dataset for ViT-Base on a CPU).
 
     Backbone: ``arch`` ``"mae_base"`` (default) | ``"mae_large"`` | ``"mae_huge"`` or a dict of
     :class:`~augury.detectors.vanad.backbone.MAEConfig` fields (small shapes for tests).
@@ -74,12 +89,13 @@ class VANAD(Detector):
     ``~/.cache/augury/mae_visualize_vit_base.pth``; a missing file raises
     :class:`~augury.detectors.vanad.checkpoint.MissingWeightsError` saying where to get it.
     ``backbone="random"`` (seeded random weights) is for structural tests and timing only and
-    is never a fallback. A saved detector stores random MAE weights itself; a pretrained one
-    stores the checkpoint's digest and reloads (and verifies) the checkpoint on load.
+    is never a fallback. A saved detector stores random or fine-tuned MAE weights itself; a frozen
+    pretrained one stores the checkpoint's digest and reloads (and verifies) the checkpoint on load.
 
     ``channels`` keeps only these input channels (indices) after the scaler, which is fitted on
     all of them (``paper-msl``: ``[0]``, the official MSL protocol). ``max_train_windows`` keeps
-    that many training windows, evenly spread; ``autocast`` ``"bf16"`` runs the MAE in bfloat16;
+    that many training windows, evenly spread; ``autocast`` ``"bf16"`` runs the MAE's inference in
+    bfloat16 (weights cast once to a bf16 copy; fine-tuning uses bf16 autocast on fp32 weights);
     ``mae_batch_size`` windows per MAE batch (scoring memory does not grow with the series).
 
     Presets: ``paper-<dataset>`` for each official config (calit2, cicids, dlr, gecco, msl, nyc,
@@ -111,6 +127,7 @@ class VANAD(Detector):
         base_mean: str = "rand",
         univariate_mode: str = "official",
         flow_masked: bool = True,
+        finetune: str = "none",
         lambda_rec: float = 1.0,
         lambda_nf: float = 0.01,
         lr: float = 5e-3,
@@ -142,6 +159,7 @@ class VANAD(Detector):
         self.base_mean = base_mean
         self.univariate_mode = univariate_mode
         self.flow_masked = flow_masked
+        self.finetune = finetune
         self.lambda_rec = lambda_rec
         self.lambda_nf = lambda_nf
         self.lr = lr
@@ -163,6 +181,8 @@ class VANAD(Detector):
         check_autocast(self.autocast)
         if self.backbone not in ("pretrained", "random"):
             raise ValueError(f"backbone must be 'pretrained' or 'random', got {self.backbone!r}")
+        if self.finetune not in FINETUNE_MODES:
+            raise ValueError(f"finetune must be one of {FINETUNE_MODES}, got {self.finetune!r}")
         if self.tail not in TAIL_MODES:
             raise ValueError(f"tail must be one of {TAIL_MODES}, got {self.tail!r}")
         if self.window < 2 or self.train_stride < 1 or self.mae_batch_size < 1:
@@ -198,10 +218,18 @@ class VANAD(Detector):
                           n_hidden=self.n_hidden, activation=self.activation, base_mean=self.base_mean,
                           univariate_mode=self.univariate_mode, masked=self.flow_masked)
 
+    def _inference_mae(self) -> MaskedAutoencoder:
+        """The MAE used for inference: ``mae_`` itself, or (``autocast="bf16"``) a bf16 copy made once."""
+        if check_autocast(self.autocast) == "none":
+            return self.mae_
+        if getattr(self, "_mae_bf16_source", None) is not self.mae_:
+            self._mae_bf16, self._mae_bf16_source = bf16_copy(self.mae_), self.mae_
+        return self._mae_bf16
+
     def _reconstruct_batch(self, windows: np.ndarray) -> torch.Tensor:
         imaging = make_imaging(self.imaging, self.periodicity)
         with torch.inference_mode():
-            return reconstruct(self.mae_, imaging, torch.from_numpy(windows), check_autocast(self.autocast))
+            return reconstruct(self._inference_mae(), imaging, torch.from_numpy(windows), check_autocast(self.autocast))
 
     def _scores_batch(self, windows: np.ndarray, x_hat: torch.Tensor | None = None) -> np.ndarray:
         x = torch.from_numpy(windows)
@@ -229,22 +257,25 @@ class VANAD(Detector):
         X = self._select(X)
         self.mae_ = self._build_mae(resolve_arch(self.arch))
         starts = self._train_starts(X.shape[0])
-        t0 = time.perf_counter()
-        cache = np.empty((starts.size, self.window, X.shape[1]), dtype=np.float32)
-        for i in range(0, starts.size, self.mae_batch_size):
-            cache[i:i + self.mae_batch_size] = self._reconstruct_batch(
-                self._gather(X, starts[i:i + self.mae_batch_size], self.window)).numpy()
-        log.info("VAN-AD: %d training windows reconstructed in %.1f s", starts.size, time.perf_counter() - t0)
+        windows = self._gather(X, starts, self.window)
         torch.manual_seed(self.seed)
         self.flow_ = MAF(self._flow_config(X.shape[1]))
-        windows = self._gather(X, starts, self.window)
-        rec_constant = reconstruction_constant(windows, cache, check_admm(self.admm))
+        cfg = FlowTrainConfig(lr=self.lr, epochs=self.epochs, batch_size=self.batch_size,
+                              clip_value=self.clip_value, lambda_nf=self.lambda_nf, lambda_rec=self.lambda_rec)
         self.history_ = FlowHistory()
-        if self.use_nf:
-            cfg = FlowTrainConfig(lr=self.lr, epochs=self.epochs, batch_size=self.batch_size,
-                                  clip_value=self.clip_value, lambda_nf=self.lambda_nf, lambda_rec=self.lambda_rec)
+        if self.finetune != "none":
+            self.history_ = train_joint(
+                self.mae_, self.flow_ if self.use_nf else None, make_imaging(self.imaging, self.periodicity),
+                windows, finetune_parameters(self.mae_, self.finetune), cfg, admm=check_admm(self.admm),
+                autocast_mode=check_autocast(self.autocast))
+        t0 = time.perf_counter()
+        cache = np.empty_like(windows)
+        for i in range(0, starts.size, self.mae_batch_size):
+            cache[i:i + self.mae_batch_size] = self._reconstruct_batch(windows[i:i + self.mae_batch_size]).numpy()
+        log.info("VAN-AD: %d training windows reconstructed in %.1f s", starts.size, time.perf_counter() - t0)
+        if self.use_nf and self.finetune == "none":
             self.history_ = train_flow(self.flow_, cache, cfg)
-        self.history_.rec_constant = rec_constant
+        self.history_.rec_constant = reconstruction_constant(windows, cache, check_admm(self.admm))
         self.flow_.eval()
         log.info("VAN-AD: constant reconstruction term λ_rec·MSE(X̃, x) = %.5f",
                  self.lambda_rec * self.history_.rec_constant)
@@ -278,9 +309,13 @@ class VANAD(Detector):
         return out
 
     # ------------------------------------------------------------------ persistence
+    def _stores_mae(self) -> bool:
+        """Random or fine-tuned MAE weights live in the saved detector; frozen pretrained ones are reloaded."""
+        return self.backbone == "random" or self.finetune != "none"
+
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         arrays = {f"flow.{k}": v for k, v in state_to_numpy(self.flow_).items()}
-        if self.backbone == "random":
+        if self._stores_mae():
             arrays.update({f"mae.{k}": v for k, v in state_to_numpy(self.mae_).items()})
         info = {
             "mae_config": self.mae_.cfg.to_dict(),
@@ -292,7 +327,7 @@ class VANAD(Detector):
 
     def _set_state(self, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> None:
         cfg = MAEConfig(**info["mae_config"])
-        if self.backbone == "random":
+        if self._stores_mae():
             self.mae_ = MaskedAutoencoder(cfg)
             load_numpy_state(self.mae_, {k[4:]: v for k, v in arrays.items() if k.startswith("mae.")})
             self.mae_.requires_grad_(False)

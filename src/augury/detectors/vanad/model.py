@@ -6,6 +6,8 @@ scores ``[B, L]``.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 
 from augury.detectors.vanad.admm import apply_admm
@@ -21,14 +23,17 @@ def reconstruct(mae: MaskedAutoencoder, imaging: HeatmapImaging | SegmentImaging
 
     The grey image is resized to the MAE's input, repeated to 3 channels (no ImageNet
     normalisation), reconstructed by both complementary passes in one batch, averaged over the
-    colour channels and resized back to the small image (spec §4.1, §4.3).
+    colour channels and resized back to the small image (spec §4.1, §4.3). ``mae`` may be a
+    float32 module (``autocast_mode`` ``"none"`` or ``"bf16"`` autocast) or a bf16 copy.
     """
     b, length, _ = x.shape
     small = imaging.encode(x)
     size = mae.cfg.img_size
     img = resize(small, (size, size)).expand(-1, mae.cfg.in_chans, -1, -1)
-    with autocast(autocast_mode):
-        rec = mae.reconstruct_complementary(img)
+    dtype = mae.cls_token.dtype
+    # A MAE already cast to bf16 (see bf16_copy) runs natively; autocast applies to fp32 weights.
+    with autocast(autocast_mode if dtype == torch.float32 else "none"):
+        rec = mae.reconstruct_complementary(img.to(dtype))
     grey = rec.float().mean(dim=1, keepdim=True)
     return imaging.decode(resize(grey, small.shape[-2:]), b, length)
 
@@ -46,3 +51,14 @@ def step_scores(x: torch.Tensor, x_hat: torch.Tensor, flow: MAF | None, *, admm:
         b, length, c = x.shape
         score = score - lambda_nf * flow.log_prob(x.reshape(-1, c)).reshape(b, length)
     return score
+
+
+def bf16_copy(mae: MaskedAutoencoder) -> MaskedAutoencoder:
+    """A bfloat16 copy of a frozen MAE for inference.
+
+    Autocast re-casts every fp32 weight to bf16 on every call; casting once is faster on CPU
+    (``benchmarks/bench_vanad.py`` measures both against fp32).
+    """
+    out = copy.deepcopy(mae).to(torch.bfloat16)
+    out.requires_grad_(False)
+    return out.eval()
