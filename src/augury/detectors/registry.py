@@ -59,6 +59,15 @@ register_detector(
     family="reconstruction",
 )
 
+register_detector(
+    "vanad",
+    "augury.detectors.vanad.detector:VANAD",
+    "VAN-AD: frozen ImageNet MAE reconstruction of a series heatmap + masked autoregressive flow (Chen et al.)",
+    deep=True,
+    needs_pretrained_weights=True,
+    family="reconstruction",
+)
+
 
 def list_detectors(**tag_filter: Any) -> list[DetectorInfo]:
     """Registered detectors sorted by name, keeping those whose tags match every ``tag_filter`` item."""

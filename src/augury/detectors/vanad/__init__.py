@@ -1,0 +1,1 @@
+"""VAN-AD (visual masked autoencoder + normalizing flow): imaging, masking, backbone, ADMM, flow, detector."""

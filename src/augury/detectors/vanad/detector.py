@@ -1,0 +1,347 @@
+"""The ``vanad`` detector (Chen et al.), following ``specs/vanad.md``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from augury.detectors.base import Detector
+from augury.detectors.vanad.admm import check_admm
+from augury.detectors.vanad.backbone import (
+    FINETUNE_MODES,
+    MAEConfig,
+    MaskedAutoencoder,
+    finetune_parameters,
+    resolve_arch,
+)
+from augury.detectors.vanad.checkpoint import load_pretrained, resolve_checkpoint
+from augury.detectors.vanad.flow import MAF, FlowConfig
+from augury.detectors.vanad.imaging import make_imaging
+from augury.detectors.vanad.model import bf16_copy, reconstruct, step_scores
+from augury.detectors.vanad.presets import PRESETS
+from augury.detectors.vanad.train import (
+    FlowHistory,
+    FlowTrainConfig,
+    reconstruction_constant,
+    train_flow,
+    train_joint,
+)
+from augury.errors import DataError, ModelFormatError
+from augury.nn.precision import check_autocast
+from augury.nn.serialization import load_numpy_state, state_to_numpy
+
+log = logging.getLogger(__name__)
+
+TAIL_MODES = ("window", "hold")
+
+
+def covered_steps(n_steps: int, window: int) -> int:
+    """Steps the official protocol scores and evaluates: ``(⌊(T − L)/L⌋ + 1)·L`` (the tail is dropped)."""
+    if n_steps < window:
+        raise DataError(f"series has {n_steps} time steps, shorter than one window of {window} steps")
+    return ((n_steps - window) // window + 1) * window
+
+
+class VANAD(Detector):
+    """VAN-AD: frozen ImageNet MAE reconstruction of a series heatmap + masked autoregressive flow.
+
+    Pipeline (spec §4): each window ``[L, C]`` of the globally standard-scaled series is drawn as
+    an image (``imaging``: ``heatmap`` = variables × time, the paper's; ``seg`` = VisionTS's
+    per-variable folding with ``periodicity`` rows), resized bilinearly to the MAE's input
+    (antialias off), repeated to 3 channels (no ImageNet normalisation) and reconstructed by the
+    MAE twice with complementary checkerboard masks (one batch). The fused image goes back to a
+    series ``X̂``; ADMM gives ``X̃ = X̂·σ' + μ`` with the window's own statistics (``admm``:
+    ``"official"`` σ' = σ/0.4 as the code, ``"paper"`` Eq. 6 literally, ``False`` = w/o ADMM).
+    A MAF (``n_blocks`` MADE blocks, ``hidden_size`` × ``n_hidden``, ``activation``) is trained
+    on ``X̂`` of the training windows (computed once and cached); Adam at ``lr``, ``epochs``
+    (5), lr halved after every epoch from the second on, gradient clipping by value at
+    ``clip_value``, training windows in order at ``train_stride`` (10), batch ``batch_size``.
+
+    Score per step (spec §6): ``lambda_rec·mean_c (X̃ − x)² + lambda_nf·(−log p(x))``, the flow
+    evaluated on the original observation. Test windows are non-overlapping, as in the official
+    code. ``tail`` (the official code drops the last ``(T − L) mod L`` steps, our contract scores
+    every step): ``"window"`` (default) scores one extra window ending at the last step and
+    keeps its scores only for the uncovered tail, so every step gets a real score and the first
+    :func:`covered_steps` scores are exactly the official ones; ``"hold"`` repeats the last
+    covered score over the tail (no extra MAE pass). To evaluate exactly like the paper, cut
+    scores and labels to ``covered_steps(T, window)``. ``decision_scores_`` (used for the
+    percentile threshold) are the scores of every position of the cached training windows,
+    flattened (no extra MAE pass).
+
+    Ablations (Tables V–VIII): zero-shot in the paper's sense = ``admm=False, use_nf=False``
+    (no training: score = mean_c (X̂ − x)²; the official ``zero-test`` mode keeps ADMM, which is
+    ``use_nf=False`` alone); w/o ADMM = ``admm=False``; w/o NF = ``use_nf=False``; base density
+    = ``base_mean="rand"|"zero"``; masked vs plain flow = ``flow_masked``; C = 1 flow =
+    ``univariate_mode="official"`` (the code's degenerate MADE) | ``"correct"``; MAE fine-tuning
+    (Table VII) = ``finetune`` ``"ln"`` | ``"bias"`` | ``"attn"`` | ``"mlp"`` | ``"full"`` (parameters
+    selected by name as in the official code, trained with the flow on the official loss
+    ``λ_rec·MSE(X̃, x) + λ_nf·NLL(X̂)``; no caching is possible then, so every training step runs
+    the MAE forward and backward — hours per dataset for ViT-Base on a CPU).
+
+    Backbone: ``arch`` ``"mae_base"`` (default) | ``"mae_large"`` | ``"mae_huge"`` or a dict of
+    :class:`~augury.detectors.vanad.backbone.MAEConfig` fields (small shapes for tests).
+    ``backbone="pretrained"`` loads Meta's "visualize" checkpoint from ``mae_checkpoint`` (file,
+    Hugging Face folder or ``hf:<repo>``), else ``$AUGURY_MAE_CHECKPOINT``, else
+    ``~/.cache/augury/mae_visualize_vit_base.pth``; a missing file raises
+    :class:`~augury.detectors.vanad.checkpoint.MissingWeightsError` saying where to get it.
+    ``backbone="random"`` (seeded random weights) is for structural tests and timing only and
+    is never a fallback. A saved detector stores random or fine-tuned MAE weights itself; a frozen
+    pretrained one stores the checkpoint's digest and reloads (and verifies) the checkpoint on load.
+
+    ``channels`` keeps only these input channels (indices) after the scaler, which is fitted on
+    all of them (``paper-msl``: ``[0]``, the official MSL protocol). ``max_train_windows`` keeps
+    that many training windows, evenly spread; ``autocast`` ``"bf16"`` runs the MAE's inference in
+    bfloat16 (weights cast once to a bf16 copy; fine-tuning uses bf16 autocast on fp32 weights);
+    ``mae_batch_size`` windows per MAE batch (scoring memory does not grow with the series).
+
+    Presets: ``paper-<dataset>`` for each official config (calit2, cicids, dlr, gecco, msl, nyc,
+    psm, pump, swan); ``paper`` = the paper's stated defaults (3 flow blocks, lr 0.005, λ 0.1);
+    ``cpu`` = ``paper`` with 2 flow blocks, λ_nf 0.01, non-overlapping training windows capped
+    at 256 and bf16 autocast (the MAE dominates the cost).
+    """
+
+    name: ClassVar[str] = "vanad"
+    tags: ClassVar[dict[str, Any]] = {"multivariate": True, "deep": True, "needs_pretrained_weights": True}
+    presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
+
+    def __init__(
+        self,
+        *,
+        window: int = 100,
+        train_stride: int = 10,
+        arch: str | dict[str, Any] = "mae_base",
+        backbone: str = "pretrained",
+        mae_checkpoint: str | None = None,
+        imaging: str = "heatmap",
+        periodicity: int = 1,
+        admm: str | bool = "official",
+        use_nf: bool = True,
+        n_blocks: int = 2,
+        hidden_size: int = 32,
+        n_hidden: int = 1,
+        activation: str = "tanh",
+        base_mean: str = "rand",
+        univariate_mode: str = "official",
+        flow_masked: bool = True,
+        finetune: str = "none",
+        lambda_rec: float = 1.0,
+        lambda_nf: float = 0.01,
+        lr: float = 5e-3,
+        epochs: int = 5,
+        batch_size: int = 128,
+        clip_value: float = 1.0,
+        max_train_windows: int | None = None,
+        autocast: str = "none",
+        mae_batch_size: int = 16,
+        tail: str = "window",
+        channels: list[int] | None = None,
+        scaling: str = "standard",
+        threshold: str = "percentile:99",
+        seed: int = 42,
+    ) -> None:
+        self.window = window
+        self.train_stride = train_stride
+        self.arch = arch
+        self.backbone = backbone
+        self.mae_checkpoint = mae_checkpoint
+        self.imaging = imaging
+        self.periodicity = periodicity
+        self.admm = admm
+        self.use_nf = use_nf
+        self.n_blocks = n_blocks
+        self.hidden_size = hidden_size
+        self.n_hidden = n_hidden
+        self.activation = activation
+        self.base_mean = base_mean
+        self.univariate_mode = univariate_mode
+        self.flow_masked = flow_masked
+        self.finetune = finetune
+        self.lambda_rec = lambda_rec
+        self.lambda_nf = lambda_nf
+        self.lr = lr
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.clip_value = clip_value
+        self.max_train_windows = max_train_windows
+        self.autocast = autocast
+        self.mae_batch_size = mae_batch_size
+        self.tail = tail
+        self.channels = channels
+        self.scaling = scaling
+        self.threshold = threshold
+        self.seed = seed
+
+    # ------------------------------------------------------------------ building blocks
+    def _check_params(self) -> None:
+        check_admm(self.admm)
+        check_autocast(self.autocast)
+        if self.backbone not in ("pretrained", "random"):
+            raise ValueError(f"backbone must be 'pretrained' or 'random', got {self.backbone!r}")
+        if self.finetune not in FINETUNE_MODES:
+            raise ValueError(f"finetune must be one of {FINETUNE_MODES}, got {self.finetune!r}")
+        if self.tail not in TAIL_MODES:
+            raise ValueError(f"tail must be one of {TAIL_MODES}, got {self.tail!r}")
+        if self.window < 2 or self.train_stride < 1 or self.mae_batch_size < 1:
+            raise ValueError("window must be >= 2, train_stride and mae_batch_size >= 1")
+
+    def _select(self, X: np.ndarray) -> np.ndarray:
+        if self.channels is None:
+            return X
+        idx = [int(c) for c in self.channels]
+        bad = [c for c in idx if not -X.shape[1] <= c < X.shape[1]]
+        if bad or not idx:
+            raise DataError(f"channels={self.channels} does not select from the series' {X.shape[1]} channels")
+        return np.ascontiguousarray(X[:, idx])
+
+    def _arch_name(self) -> str:
+        return self.arch if isinstance(self.arch, str) else "custom"
+
+    def _build_mae(self, cfg: MAEConfig) -> MaskedAutoencoder:
+        torch.manual_seed(self.seed)
+        mae = MaskedAutoencoder(cfg)
+        if self.backbone == "pretrained":
+            source = resolve_checkpoint(self._arch_name(), self.mae_checkpoint)
+            self.mae_digest_ = load_pretrained(mae, source)
+            log.info("VAN-AD: loaded MAE weights from %s", source)
+        else:
+            log.warning("VAN-AD: backbone='random' — random MAE weights, for structural tests and timing only")
+            self.mae_digest_ = ""
+        mae.requires_grad_(False)
+        return mae.eval()
+
+    def _flow_config(self, n_features: int) -> FlowConfig:
+        return FlowConfig(n_features=n_features, n_blocks=self.n_blocks, hidden_size=self.hidden_size,
+                          n_hidden=self.n_hidden, activation=self.activation, base_mean=self.base_mean,
+                          univariate_mode=self.univariate_mode, masked=self.flow_masked)
+
+    def _inference_mae(self) -> MaskedAutoencoder:
+        """The MAE used for inference: ``mae_`` itself, or (``autocast="bf16"``) a bf16 copy made once."""
+        if check_autocast(self.autocast) == "none":
+            return self.mae_
+        if getattr(self, "_mae_bf16_source", None) is not self.mae_:
+            self._mae_bf16, self._mae_bf16_source = bf16_copy(self.mae_), self.mae_
+        return self._mae_bf16
+
+    def _reconstruct_batch(self, windows: np.ndarray) -> torch.Tensor:
+        imaging = make_imaging(self.imaging, self.periodicity)
+        with torch.inference_mode():
+            return reconstruct(self._inference_mae(), imaging, torch.from_numpy(windows), check_autocast(self.autocast))
+
+    def _scores_batch(self, windows: np.ndarray, x_hat: torch.Tensor | None = None) -> np.ndarray:
+        x = torch.from_numpy(windows)
+        if x_hat is None:
+            x_hat = self._reconstruct_batch(windows)
+        with torch.inference_mode():
+            s = step_scores(x, x_hat, self.flow_ if self.use_nf else None, admm=check_admm(self.admm),
+                            lambda_rec=self.lambda_rec, lambda_nf=self.lambda_nf)
+        return s.double().numpy()
+
+    @staticmethod
+    def _gather(X: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+        return np.stack([X[s:s + window] for s in starts]).astype(np.float32, copy=False)
+
+    # ------------------------------------------------------------------ fitting
+    def _train_starts(self, n_steps: int) -> np.ndarray:
+        starts = np.arange(0, n_steps - self.window + 1, self.train_stride, dtype=np.int64)
+        if self.max_train_windows is not None and starts.size > self.max_train_windows:
+            keep = np.linspace(0, starts.size - 1, int(self.max_train_windows)).round().astype(np.int64)
+            starts = starts[keep]
+        return starts
+
+    def _fit(self, X: np.ndarray) -> None:
+        self._check_params()
+        X = self._select(X)
+        self.mae_ = self._build_mae(resolve_arch(self.arch))
+        starts = self._train_starts(X.shape[0])
+        windows = self._gather(X, starts, self.window)
+        torch.manual_seed(self.seed)
+        self.flow_ = MAF(self._flow_config(X.shape[1]))
+        cfg = FlowTrainConfig(lr=self.lr, epochs=self.epochs, batch_size=self.batch_size,
+                              clip_value=self.clip_value, lambda_nf=self.lambda_nf, lambda_rec=self.lambda_rec)
+        self.history_ = FlowHistory()
+        if self.finetune != "none":
+            self.history_ = train_joint(
+                self.mae_, self.flow_ if self.use_nf else None, make_imaging(self.imaging, self.periodicity),
+                windows, finetune_parameters(self.mae_, self.finetune), cfg, admm=check_admm(self.admm),
+                autocast_mode=check_autocast(self.autocast))
+        t0 = time.perf_counter()
+        cache = np.empty_like(windows)
+        for i in range(0, starts.size, self.mae_batch_size):
+            cache[i:i + self.mae_batch_size] = self._reconstruct_batch(windows[i:i + self.mae_batch_size]).numpy()
+        log.info("VAN-AD: %d training windows reconstructed in %.1f s", starts.size, time.perf_counter() - t0)
+        if self.use_nf and self.finetune == "none":
+            self.history_ = train_flow(self.flow_, cache, cfg)
+        self.history_.rec_constant = reconstruction_constant(windows, cache, check_admm(self.admm))
+        self.flow_.eval()
+        log.info("VAN-AD: constant reconstruction term λ_rec·MSE(X̃, x) = %.5f",
+                 self.lambda_rec * self.history_.rec_constant)
+        self._train_window_scores = np.concatenate([
+            self._scores_batch(windows[i:i + 1024], torch.from_numpy(cache[i:i + 1024])).ravel()
+            for i in range(0, starts.size, 1024)
+        ])
+
+    def _train_scores(self, X: np.ndarray) -> np.ndarray:
+        scores = self._train_window_scores
+        del self._train_window_scores
+        return scores
+
+    # ------------------------------------------------------------------ scoring
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        X = self._select(X)
+        n, w = X.shape[0], self.window
+        covered = covered_steps(n, w)
+        starts = np.arange(0, covered, w, dtype=np.int64)
+        if covered < n and self.tail == "window":
+            starts = np.append(starts, n - w)
+        out = np.empty(n, dtype=np.float64)
+        for i in range(0, starts.size, self.mae_batch_size):
+            batch = starts[i:i + self.mae_batch_size]
+            scores = self._scores_batch(self._gather(X, batch, w))
+            for s, sc in zip(batch, scores, strict=True):
+                lo = max(int(s), covered) if s + w > covered else int(s)
+                out[lo:s + w] = sc[lo - s:]
+        if covered < n and self.tail == "hold":
+            out[covered:] = out[covered - 1]
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def _stores_mae(self) -> bool:
+        """Random or fine-tuned MAE weights live in the saved detector; frozen pretrained ones are reloaded."""
+        return self.backbone == "random" or self.finetune != "none"
+
+    def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        arrays = {f"flow.{k}": v for k, v in state_to_numpy(self.flow_).items()}
+        if self._stores_mae():
+            arrays.update({f"mae.{k}": v for k, v in state_to_numpy(self.mae_).items()})
+        info = {
+            "mae_config": self.mae_.cfg.to_dict(),
+            "mae_digest": self.mae_digest_,
+            "flow_config": self.flow_.cfg.to_dict(),
+            "history": self.history_.to_dict(),
+        }
+        return arrays, info
+
+    def _set_state(self, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> None:
+        cfg = MAEConfig(**info["mae_config"])
+        if self._stores_mae():
+            self.mae_ = MaskedAutoencoder(cfg)
+            load_numpy_state(self.mae_, {k[4:]: v for k, v in arrays.items() if k.startswith("mae.")})
+            self.mae_.requires_grad_(False)
+            self.mae_.eval()
+            self.mae_digest_ = ""
+        else:
+            self.mae_ = self._build_mae(cfg)
+            if self.mae_digest_ != info["mae_digest"]:
+                raise ModelFormatError(
+                    "the MAE checkpoint found now differs from the one this detector was fitted with "
+                    f"(digest {self.mae_digest_[:12]} vs {info['mae_digest'][:12]}); pass the original file "
+                    "as mae_checkpoint= or via AUGURY_MAE_CHECKPOINT"
+                )
+        self.flow_ = MAF(FlowConfig(**info["flow_config"]))
+        load_numpy_state(self.flow_, {k[5:]: v for k, v in arrays.items() if k.startswith("flow.")})
+        self.flow_.eval()
+        self.history_ = FlowHistory(**info["history"])
