@@ -165,7 +165,9 @@ def test_buffer_is_bounded():
 def test_loaded_model_streams_like_the_fitted_one(tmp_path, train, test_x):
     det = create_detector("knn", preset="cpu").fit(train)
     loaded = load_detector(det.save(tmp_path / "m"))
-    np.testing.assert_array_equal(_stream(loaded, test_x, 2), det.decision_function(test_x, causal=True))
+    # knn's brute-force distances go through BLAS, whose last bit depends on the batch shape
+    np.testing.assert_allclose(_stream(loaded, test_x, 2), det.decision_function(test_x, causal=True),
+                               rtol=1e-12, atol=0)
 
 
 def test_alarms_threshold_and_top_channels(train, test_x):
