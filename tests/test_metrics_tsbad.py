@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from augury.errors import MetricError
 from augury.metrics import (
@@ -138,3 +140,19 @@ def test_tsbad_metrics_keys_and_errors() -> None:
     with pytest.raises(MetricError, match="flags no step"):
         vus_pred(np.array([0, 1, 0]), np.zeros(3), 2)
 
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(4, 40).flatmap(lambda n: st.tuples(
+    st.lists(st.integers(0, 1), min_size=n, max_size=n).filter(any),
+    st.lists(st.integers(0, 5), min_size=n, max_size=n),
+)))
+def test_oracles_dominate_every_candidate_threshold(data: tuple[list[int], list[int]]) -> None:
+    y, s = np.array(data[0]), np.array(data[1], dtype=np.float64)
+    best_event, best_range = oracle_event_f1(y, s), oracle_range_f1(y, s)
+    for t in np.linspace(s.min(), s.max(), 100)[::9]:
+        p = (s > t).astype(int)
+        assert event_f1(y, p) <= best_event + 1e-15
+        got = range_prf(y, p)
+        assert -1e-12 <= got["precision"] <= 1 + 1e-12 and -1e-12 <= got["recall"] <= 1 + 1e-12  # (0.2E + 0.8O) / N rounds
+        assert got["f1"] <= best_range + 1e-15

@@ -5,6 +5,11 @@ Modules, one job each: ``threshold_free`` (AUC-ROC, AUC-PR), ``vus`` (fast exact
 ``window`` (early-warning protocol), ``thresholds`` and ``spot`` (threshold strategies) and
 ``evaluate`` (everything at once, with a random-score baseline). All raise
 :class:`augury.MetricError` on invalid input instead of returning NaN.
+
+Also: ``tsbad`` (TSB-AD 1.5 parity: event/range/oracle F-scores, ``tsbad_metrics``), ``early``
+(detection delays, NAB scoring), ``baseline`` (spread of the random baseline over seeds) and
+``vus_window`` (choosing the VUS window). Thresholds say "flag the top q %" everywhere
+(``"top:1"``, ``TopPercent(1)``, ``percentile_threshold(s, 1)``).
 """
 
 from augury.metrics.affiliation import affiliation_prf
