@@ -341,6 +341,8 @@ class IForestModel:
     def decision_function(self, rows: np.ndarray) -> np.ndarray:
         # Trees compare float32 inputs (scikit-learn casts X to float32 before splitting).
         x = np.asarray(rows, dtype=np.float32).astype(np.float64)
+        if x.ndim != 2 or self.feature_.max() >= x.shape[1]:
+            raise ValueError(f"iforest splits on feature {int(self.feature_.max())} but rows have shape {x.shape}")
         idx = np.arange(x.shape[0])
         depths = np.zeros(x.shape[0])
         for t in range(self.offsets_.shape[0] - 1):
