@@ -67,9 +67,9 @@ def latency(det: object, n_rows: int) -> tuple[float, float]:
 
 
 def throughput_and_memory(det: object, n_rows: int, burst: int) -> tuple[float, dict[int, float]]:
-    """Steps/s over ``n_rows`` rows fed in bursts, and RSS (MiB) at 10³…10⁶ rows (those ≤ n_rows) and at the end."""
+    """Steps/s over ``n_rows`` rows fed in bursts, and RSS (MiB) at 10³…10⁶ rows (those ≤ n_rows) , halfway and at the end."""
     scorer = StreamScorer(det)
-    marks = {m: 0.0 for m in (10**3, 10**4, 10**5, 10**6, n_rows) if m <= n_rows}
+    marks = {m: 0.0 for m in sorted({10**3, 10**4, 10**5, 10**6, n_rows // 2 // burst * burst, n_rows}) if 0 < m <= n_rows}
     seen, busy = 0, 0.0
     while seen < n_rows:
         rows = series(seen, min(burst, n_rows - seen), seed=seen)
