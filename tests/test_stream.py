@@ -213,3 +213,15 @@ def test_causal_threshold_is_the_rule_refitted_on_causal_scores(train):
     assert np.mean(causal > thr) == pytest.approx(0.01, abs=0.002)
     with pytest.raises(DataError, match="shorter"):
         causal_threshold(det, train[:5])
+
+
+def test_huge_burst_is_scored_in_pieces(monkeypatch):
+    import augury.stream
+
+    monkeypatch.setattr(augury.stream, "MAX_BURST", 7)
+    det = _fitted_pca()
+    x = _series(4, 60)
+    res = StreamScorer(det).process(x)
+    np.testing.assert_array_equal(res.score, det.decision_function(x, causal=True))
+    np.testing.assert_array_equal(res.step, np.arange(60))
+    assert len(res.top) == 60
