@@ -69,11 +69,13 @@ def test_flattening_alignment_and_tail(fitted, data):
     covered = covered_steps(n, w)
     assert covered == ((n - w) // w) * w + w and covered < n
     scores = fitted.decision_function(test)
-    windows = np.stack([x[s:s + w] for s in range(0, covered, w)])
-    expected = fitted._scores_batch(windows).reshape(-1)
-    np.testing.assert_allclose(scores[:covered], expected, rtol=1e-6, atol=1e-6)
-    last = fitted._scores_batch(x[None, n - w:])[0]
-    np.testing.assert_allclose(scores[covered:], last[w - (n - covered):], rtol=1e-6, atol=1e-6)
+    # the same batch the detector builds (mae_batch_size 16 ≥ 15 windows + the tail window), so bf16
+    # GEMM blocking is identical and the comparison can be tight
+    starts = [*range(0, covered, w), n - w]
+    assert len(starts) <= fitted.mae_batch_size
+    per_window = fitted._scores_batch(np.stack([x[s:s + w] for s in starts]))
+    np.testing.assert_allclose(scores[:covered], per_window[:-1].reshape(-1), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(scores[covered:], per_window[-1, w - (n - covered):], rtol=1e-6, atol=1e-6)
     hold = _det(tail="hold")
     hold.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
     held = hold.decision_function(test)

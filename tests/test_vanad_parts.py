@@ -80,7 +80,7 @@ def test_two_passes_in_one_batch_equal_mae_random_masking():
     with torch.no_grad():
         ref = _official_style_pass(mae, imgs, m1) + _official_style_pass(mae, imgs, m2)
         got = mae.reconstruct_complementary(imgs)
-    torch.testing.assert_close(got, ref, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(got, ref, atol=1e-4, rtol=1e-4)
 
 
 def test_sincos_pos_embed_layout():
