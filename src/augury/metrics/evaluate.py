@@ -129,8 +129,6 @@ def evaluate(
     s = check_scores(raw, y.size)
     require_both_classes(y, "evaluate")
     n_total = np.asarray(y_true).size
-    # VUS refuses a buffer longer than the series; a short series gets the widest buffer it allows.
-    window = min(int(window), y.size)
 
     out: dict[str, float | int | bool | str | None] = {}
     out.update(_all_metrics(y, s, window, thresholds, threshold, pa, at_compat, pa_ks))
