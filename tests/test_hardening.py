@@ -353,8 +353,11 @@ def test_item10_worker_dies_with_its_driver(tmp_path):
 def test_item11_vus_window_is_bounded():
     y = np.zeros(200, int)
     y[50:60] = 1
-    with pytest.raises(MetricError, match="exceeds the series length"):
+    with pytest.raises(MetricError, match="exceeds max"):
         vus_roc(y, np.random.default_rng(0).random(200), window=10**5)
+    with pytest.raises(MetricError, match="exceeds max"):
+        vus_roc(y, np.random.default_rng(0).random(200), window=1001)
+    assert 0 <= vus_roc(y, np.random.default_rng(0).random(200), window=1000) <= 1
 
 
 # 12 -----------------------------------------------------------------------------------------

@@ -163,8 +163,6 @@ def evaluate(
     else:
         window_source = "given"
     n_total = np.asarray(y_true).size
-    # VUS refuses a buffer longer than the series; a short series gets the widest buffer it allows.
-    window = min(int(window), y.size)
 
     out: dict[str, float | int | bool | str | None] = {}
     s_order = check_scores(exact_order(raw), y.size)
