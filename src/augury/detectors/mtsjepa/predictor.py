@@ -45,9 +45,13 @@ class MTSJEPAPredictor(Predictor):
     latents, MSE), no code terms; features are h.
 
     Presets: ``paper`` = spec §8 (D 256, K 128, 6 layers / 8 heads, ≤ 100 epochs, selection
-    after 50, patience 10). ``cpu``: D 128, 2 layers / 4 heads (the code's ``train.py`` depth),
-    FFN 256, ≤ 12 epochs of 4096 randomly drawn pairs, selection after 4, patience 4, bf16
-    autocast; see ``benchmarks/mtsjepa_msl.py`` for its measured cost on MSL.
+    after 50, patience 10); one batch-128 step costs ≈ 1.5 s (fp32) / 1.05 s (bf16) on one busy
+    core here, so 100 MSL epochs (≈ 135 steps each) take hours. ``cpu``: D 128, 2 layers / 4 heads
+    (the code's ``train.py`` depth), FFN 256, ≤ 20 epochs of 4096 randomly drawn pairs,
+    selection after 5, patience 5, bf16 autocast (0.31 s instead of 0.36 s per step at this
+    size: the ≈ 2× of bf16 shows only on bigger matrices). Measured on MSL with
+    ``benchmarks/mtsjepa_msl.py``, 1 torch thread, load average ≈ 9 on 2 cores: pre-training
+    192 s (stopped after 12 epochs), 5 head seeds 56 s, peak RSS 0.9 GB.
 
     Cross-domain pre-training: ``fit(X, pretrain_series=[...])``.
     """
