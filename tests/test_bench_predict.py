@@ -43,3 +43,12 @@ def test_bench_predict_fills_window_metrics(tmp_path):
 def test_bench_predict_rejects_a_detector_name(tmp_path):
     res = invoke("--dataset", "EW", "--method", "iforest", "--task", "predict", "--data-root", str(tmp_path))
     assert isinstance(res.exception, AuguryError) and "detect-now:iforest" in str(res.exception)
+
+
+def test_compare_paper_matches_mtsjepa_window_metrics():
+    from augury.bench.paper import add_paper_columns
+
+    df = pd.DataFrame({"dataset": ["MSL"], "method": ["mtsjepa"], "win_auc": [0.5], "win_f1": [0.2]})
+    out = add_paper_columns(df)
+    assert out["paper_win_auc"].iloc[0] == 0.6608 and abs(out["ratio_win_auc"].iloc[0] - 0.5 / 0.6608) < 1e-9
+    assert out["paper_win_f1"].iloc[0] == 0.3358
