@@ -122,7 +122,7 @@ def test_fleet_runs_each_entity_and_adds_an_aggregate_row(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--method", "iforest", "--task", "predict"), "no method supports early warning: iforest"),
+        (("--method", "iforest", "--task", "predict"), "no early-warning predictor named iforest"),
         (("--method", "nosuch"), "unknown method(s) nosuch"),
         (("--method", "iforest", "--task", "train"), "unknown task 'train'"),
         (("--method", "iforest", "--preset", "huge"), "has no preset 'huge'"),

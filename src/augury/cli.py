@@ -155,6 +155,19 @@ def methods() -> None:
         table.add_row(d.name, str(t.get("family", "")), str(t["deep"]), str(t["multivariate"]),
                       str(t["needs_pretrained_weights"]), str(t["supports_early_warning"]), d.summary)
     console.print(table)
+    _print_predictors()
+
+
+def _print_predictors() -> None:
+    """The early-warning predictors (task ``predict``; ``augury predict`` / ``augury bench --task predict``)."""
+    from augury.early_warning.registry import list_predictors
+
+    table = Table(title="early-warning predictors (task: predict)")
+    for c in ("name", "task", "family", "summary"):
+        table.add_column(c)
+    for p in list_predictors():
+        table.add_row(p.name, p.tags["task"], str(p.tags.get("family", "")), p.summary)
+    console.print(table)
 
 
 @app.command()
@@ -272,6 +285,16 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+
+
+def _register_predict_command() -> None:
+    """``augury predict`` (early warning) lives beside the predictor contract."""
+    from augury.early_warning.cli import predict_command
+
+    app.command("predict", help=predict_command.__doc__)(predict_command)
+
+
+_register_predict_command()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,6 +25,21 @@ def _resolve_params(method: str, preset: str, seed: int) -> dict[str, Any]:
     return create_detector(method, preset, **overrides).get_params()
 
 
+def _predictor_infos(methods: Sequence[str], preset: str, seeds: int) -> tuple[dict[str, Any], dict]:
+    """``--task predict``: registry targets and resolved parameters of early-warning predictors."""
+    from augury.early_warning.registry import DETECT_NOW, create_predictor, is_predictor, list_predictors
+
+    unknown = [m for m in methods if not is_predictor(m)]
+    if unknown:
+        names = ", ".join(f"{p.name}:<detector>" if p.name == DETECT_NOW else p.name for p in list_predictors())
+        raise BenchError(f"no early-warning predictor named {', '.join(unknown)} (predictors: {names}; "
+                         f"a detector warns as detect-now:<detector>, e.g. detect-now:{unknown[0]})")
+    infos = {p.name: p for p in list_predictors()}
+    # create_predictor also rejects a detect-now:<unknown detector> before anything runs.
+    params = {(m, s): create_predictor(m, preset, seed=s).get_params() for m in methods for s in range(seeds)}
+    return {m: infos[m.partition(":")[0]] for m in methods}, params
+
+
 def _check_methods(methods: Sequence[str], task: str) -> dict[str, Any]:
     from augury.detectors.registry import list_detectors
 
@@ -78,10 +93,13 @@ def expand_grid(
         raise BenchError(f"--seeds must be >= 1, got {seeds}")
     if not datasets or not methods:
         raise BenchError("need at least one dataset and one method")
-    infos = _check_methods(methods, task)
+    if task == "predict":
+        infos, params = _predictor_infos(methods, preset, seeds)
+    else:
+        infos = _check_methods(methods, task)
+        params = {(m, s): _resolve_params(m, preset, s) for m in methods for s in range(seeds)}
     # Resolved here (default $AUGURY_DATA) so that workers do not depend on their environment.
     root = str(resolve_root(data_root).resolve()) if data_root is not None or os.environ.get(DATA_ENV) else None
-    params = {(m, s): _resolve_params(m, preset, s) for m in methods for s in range(seeds)}
     specs = []
     for dataset in datasets:
         for name, source in _dataset_sources(dataset, root, fleet):

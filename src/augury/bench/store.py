@@ -30,7 +30,7 @@ LEAD_COLUMNS = ["dataset", "method", "preset", "task", "seed", "status", "wall_s
                 "coverage"]
 THRESHOLD_FREE = ["auc_roc", "auc_pr", "vus_roc", "vus_pr"]
 PA_METRICS = ["pa_precision", "pa_recall", "pa_f1"]
-WINDOW_METRICS = ["win_precision", "win_recall", "win_f1", "win_auc"]
+WINDOW_METRICS = ["win_precision", "win_recall", "win_f1", "win_auc", "win_auc_ci_low", "win_auc_ci_high"]
 METRIC_COLUMNS = THRESHOLD_FREE + PA_METRICS + ["random_pa_f1"] + WINDOW_METRICS
 AGGREGATE = "aggregate"
 SEED_MEAN = "seed_mean"

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from augury.bench.config import PA_THRESHOLD_PROTOCOL, RunSpec
-from augury.errors import AuguryError
 
 
 def _peak_rss_mb() -> float:
@@ -71,9 +70,24 @@ def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
 
 
 def _run_predict(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
-    # The driver refuses --task predict unless the method is tagged supports_early_warning; no
-    # registered method is yet, and the predictor API (augury.create_predictor) does not exist.
-    raise AuguryError(f"task 'predict' for {spec.method!r}: augury has no early-warning predictor API yet")
+    """Early warning: pre-train on train, then the 6:2:2 protocol on test with head seed ``spec.seed``."""
+    from augury.data.loaders import load_dataset
+    from augury.early_warning.protocol import evaluate_predictor
+    from augury.early_warning.registry import get_predictor_class
+
+    t0 = time.perf_counter()
+    ds = load_dataset(spec.source, spec.data_root)
+    row.update(n_train=int(ds.train.shape[0]), n_channels=ds.n_channels, load_s=time.perf_counter() - t0)
+    pred = get_predictor_class(spec.method)(**spec.params)
+    t1 = time.perf_counter()
+    pred.fit(ds.train)
+    t2 = time.perf_counter()
+    metrics, arrays = evaluate_predictor(pred, ds.test, ds.test_labels, seed=spec.seed)
+    t3 = time.perf_counter()
+    row.update(metrics)
+    row.update(fit_s=t2 - t1, head_s=t3 - t2, wall_s=t3 - t1, coverage=1.0)
+    return {"scores": arrays["prob"], "labels": arrays["y"].astype(np.uint8), "window_start": arrays["start"],
+            "threshold": np.float64(metrics["threshold"])}
 
 
 _TASKS = {"detect": _run_detect, "predict": _run_predict}

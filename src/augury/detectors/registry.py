@@ -68,6 +68,15 @@ register_detector(
     family="reconstruction",
 )
 
+register_detector(
+    "mtsjepa",
+    "augury.detectors.mtsjepa.detector:MTSJEPADetector",
+    "MTS-JEPA prediction surprise (ours: KL of predicted vs EMA next-window codes); early warning: augury predict",
+    deep=True,
+    family="jepa",
+    supports_early_warning=True,
+)
+
 
 def list_detectors(**tag_filter: Any) -> list[DetectorInfo]:
     """Registered detectors sorted by name, keeping those whose tags match every ``tag_filter`` item."""

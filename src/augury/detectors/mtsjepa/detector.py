@@ -1,0 +1,80 @@
+"""The ``mtsjepa`` *detector*: a per-step score from MTS-JEPA's prediction surprise.
+
+This detection mode is ours, not the paper's (MTS-JEPA only predicts next-window risk).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from augury.data.windowing import window_starts, windows_to_steps
+from augury.detectors.base import Detector
+from augury.detectors.mtsjepa.model import JEPAConfig, MTSJEPAModel
+from augury.detectors.mtsjepa.pipeline import CPU, PAPER, fit_jepa, keep_channels, surprise
+from augury.detectors.mtsjepa.train import PretrainHistory
+from augury.nn.precision import check_autocast
+from augury.nn.serialization import load_numpy_state, state_to_numpy
+
+
+class MTSJEPADetector(Detector):
+    """MTS-JEPA pre-training (as the ``mtsjepa`` predictor) with a surprise score — **our** detection mode.
+
+    Score of window k (``W = n_patches · patch_len`` steps): the KL between the EMA target codes
+    of window k and the codes the fine predictor forecast from window k−1 (summed over codes,
+    mean over patches and variables); without the codebook, the latent MSE. Steps get their
+    window's score; a tail shorter than W is covered by one extra end-aligned window (whose
+    context is the W steps before it), and overlapping steps take the mean. Window 0 has no
+    predecessor and takes window 1's score. Needs at least 2·W steps.
+
+    Hyper-parameters and presets: as :class:`augury.detectors.mtsjepa.predictor.MTSJEPAPredictor`
+    (pre-training only), plus ``threshold``.
+    """
+
+    name: ClassVar[str] = "mtsjepa"
+    tags: ClassVar[dict[str, Any]] = {"multivariate": True, "deep": True, "needs_pretrained_weights": False}
+    presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": CPU, "paper": PAPER}
+
+    def __init__(
+        self, *, n_patches: int = 5, patch_len: int = 20, d_model: int = 256, n_codes: int = 128, tau: float = 0.1,
+        tokenizer_hidden: int = 64, n_layers: int = 6, n_heads: int = 8, d_ff: int = 1024, dropout: float = 0.1,
+        codebook: bool = True, pred_temperature: float = 0.8, lambda_com: float = 1.0, lambda_emb: float = 0.25,
+        lr: float = 5e-4, weight_decay: float = 1e-5, grad_clip: float | None = 0.5, batch_size: int = 128,
+        epochs: int = 100, select_after: int = 50, patience: int = 10, ema_decay: float = 0.996,
+        rec_start: float = 0.5, rec_end: float = 0.1, rec_schedule: str = "global",
+        max_pairs_per_epoch: int | None = None, val_fraction: float = 0.1, autocast: str = "none",
+        scaling: str = "standard", threshold: str = "percentile:99", seed: int = 0, progress: bool = True,
+    ) -> None:
+        for k, v in list(locals().items()):
+            if k not in ("self", "__class__"):
+                setattr(self, k, v)
+
+    def _min_length(self) -> int:
+        return 2 * self.n_patches * self.patch_len
+
+    def _fit(self, X: np.ndarray) -> None:
+        self.keep_ = keep_channels(X)
+        self.model_, self.pretrain_history_ = fit_jepa(self, X, self.keep_, None)
+
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        w = self.n_patches * self.patch_len
+        starts = window_starts(X.shape[0], w, w)
+        later = starts[starts >= w]
+        ctx = np.stack([X[s - w: s] for s in later])
+        tgt = np.stack([X[s: s + w] for s in later])
+        s = surprise(self.model_, ctx, tgt, self.keep_, self.pred_temperature, check_autocast(self.autocast))
+        scores = np.concatenate([s[:1], s]) if starts[0] < w else s
+        return windows_to_steps(scores, starts, X.shape[0], w)
+
+    def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        arrays = {f"net.{k}": v for k, v in state_to_numpy(self.model_).items()}
+        arrays["keep"] = self.keep_
+        return arrays, {"config": self.model_.cfg.to_dict(), "pretrain_history": self.pretrain_history_.to_dict()}
+
+    def _set_state(self, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> None:
+        self.model_ = MTSJEPAModel(JEPAConfig(**info["config"]))
+        load_numpy_state(self.model_, {k[4:]: v for k, v in arrays.items() if k.startswith("net.")})
+        self.model_.eval()
+        self.keep_ = np.asarray(arrays["keep"], dtype=np.int64)
+        self.pretrain_history_ = PretrainHistory(**info["pretrain_history"])

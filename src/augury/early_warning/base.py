@@ -1,0 +1,246 @@
+"""The early-warning predictor contract and its safe persistence (safetensors + JSON, no pickle).
+
+A predictor answers, for every non-overlapping window of ``window`` steps, "will the *next*
+window contain an anomaly?". Three phases:
+
+- ``fit(X)``: unsupervised preparation on a training series (pre-training for MTS-JEPA);
+- ``fit_head(X, labels, validation=...)``: a labelled series; the head is trained on its
+  windows and the threshold δ* (``threshold_``) is chosen on the validation part only;
+- ``predict_proba(X)``: the risk of every window of ``X`` (:func:`window_index` maps windows to
+  steps).
+
+Subclasses implement ``_fit(X)`` (scaled ``[T, C]``), ``_features(windows)`` (``[N, W, C]`` →
+``[N, P, F]``) for the shared head, or override ``_fit_head``/``_proba`` (baselines without a
+head), and ``_get_state``/``_set_state``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from augury.data.scaling import Scaler
+from augury.data.validation import check_labels, check_series
+from augury.detectors.base import Detector, _json_default
+from augury.early_warning.windows import n_windows, next_window_labels, window_index
+from augury.errors import DataError, ModelFormatError, NotFittedError
+from augury.utils.atomic import atomic_write_bytes, atomic_write_text
+from augury.utils.seed import seed_everything
+
+FORMAT_NAME = "augury-predictor"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.safetensors"
+
+
+class Predictor:
+    """Base class of every early-warning predictor.
+
+    Fitted attributes: ``n_features_in_``, ``scaler_`` (after ``fit``); ``threshold_`` (δ*) and
+    ``head_history_`` (after ``fit_head``).
+    """
+
+    name: ClassVar[str] = ""
+    tags: ClassVar[dict[str, Any]] = {}
+    presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": {}, "paper": {}}
+    window: int = 100
+
+    _get_param_names = Detector.__dict__["_get_param_names"]
+    get_params = Detector.get_params
+    set_params = Detector.set_params
+    __repr__ = Detector.__repr__
+
+    # ------------------------------------------------------------------ hooks
+    def _fit(self, X: np.ndarray, extra: list[np.ndarray] | None) -> None:
+        raise NotImplementedError
+
+    def _features(self, windows: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        raise NotImplementedError
+
+    def _set_state(self, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _head_config(self) -> Any:
+        from augury.detectors.mtsjepa.head import HeadConfig
+
+        return HeadConfig(classifier=getattr(self, "classifier", "attention"),
+                          epochs=getattr(self, "head_epochs", 30), patience=getattr(self, "head_patience", 5),
+                          restore_best=getattr(self, "restore_best", True))
+
+    def _fit_head(self, w_tr: np.ndarray, y_tr: np.ndarray, w_val: np.ndarray, y_val: np.ndarray, seed: int) -> None:
+        from augury.detectors.mtsjepa.head import train_head
+
+        f_tr, f_val = self._features(w_tr), self._features(w_val)
+        self.head_, hist = train_head(f_tr, y_tr, f_val, y_val, self._head_config(), seed)
+        self.head_shape_ = (int(f_tr.shape[1]), int(f_tr.shape[2]))
+        self.head_history_ = hist.to_dict()
+        self.threshold_ = float(hist.threshold)
+
+    def _proba(self, windows: np.ndarray) -> np.ndarray:
+        from augury.detectors.mtsjepa.head import head_proba
+
+        return head_proba(self.head_, self._features(windows))
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, X: Any, pretrain_series: list[Any] | None = None) -> Predictor:
+        """Unsupervised preparation on the training series ``X`` ``[T, C]`` (≥ 2 windows).
+
+        ``pretrain_series`` (cross-domain): other series (any channel count) used for pre-training
+        *instead of* ``X``, each standardised on itself; ``X`` still fixes the scaling and the
+        channels of everything downstream. Methods without pre-training ignore it.
+        """
+        X = check_series(X, min_length=2 * self.window, source="train")
+        seed_everything(int(getattr(self, "seed", 0)))
+        self.scaler_ = Scaler(getattr(self, "scaling", "standard")).fit(X)
+        self.n_features_in_ = int(X.shape[1])
+        extra = None
+        if pretrain_series is not None:
+            extra = []
+            for i, s in enumerate(pretrain_series):
+                s = check_series(s, min_length=2 * self.window, source=f"pretrain_series[{i}]")
+                extra.append(Scaler("standard").fit(s).transform(s))
+        self._fit(self.scaler_.transform(X), extra)
+        return self
+
+    def _windows(self, X: Any, source: str, min_windows: int = 1) -> np.ndarray:
+        self._check_fitted()
+        X = check_series(X, source=source, min_length=min_windows * self.window)
+        if X.shape[1] != self.n_features_in_:
+            raise DataError(f"{source} has {X.shape[1]} channels; the predictor was fitted on {self.n_features_in_}")
+        Xs = self.scaler_.transform(X)
+        n = n_windows(X.shape[0], self.window)
+        return np.ascontiguousarray(Xs[: n * self.window].reshape(n, self.window, X.shape[1]), dtype=np.float32)
+
+    def _samples(self, X: Any, labels: Any, source: str) -> tuple[np.ndarray, np.ndarray]:
+        w = self._windows(X, source, min_windows=2)
+        y = next_window_labels(check_labels(labels, np.asarray(X).shape[0], source=f"{source} labels"), self.window)
+        return w[:-1], y
+
+    def fit_head(self, X: Any, labels: Any, *, validation: tuple[Any, Any] | None = None,
+                 seed: int | None = None) -> Predictor:
+        """Train the risk head on the labelled series ``X`` ``[T, C]``, ``labels`` ``[T]`` (0/1 per step).
+
+        Samples are (window i, anomaly in window i+1). ``validation=(X_val, labels_val)`` selects the
+        epoch and δ*; without it the last 25 % of the samples of ``X`` are held out for that
+        (chronologically; 6:2 as in the protocol). ``seed`` defaults to the predictor's seed.
+        """
+        seed = int(getattr(self, "seed", 0) if seed is None else seed)
+        w, y = self._samples(X, labels, "head series")
+        if validation is None:
+            n_val = max(1, int(round(0.25 * len(y))))
+            if len(y) - n_val < 1:
+                raise DataError(f"head series has {len(y) + 1} windows; at least 3 are needed to hold out validation")
+            w, w_val, y, y_val = w[:-n_val], w[-n_val:], y[:-n_val], y[-n_val:]
+        else:
+            w_val, y_val = self._samples(validation[0], validation[1], "validation series")
+        if y.sum() == 0:
+            raise DataError(f"labels: none of the {len(y)} head-training windows is followed by an anomalous window")
+        seed_everything(seed)
+        self._fit_head(w, y, w_val, y_val, seed)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Risk ``[N]`` float64 that the window *after* each full window of ``X`` contains an anomaly."""
+        if not hasattr(self, "threshold_"):
+            raise NotFittedError(f"{type(self).__name__} has no head; call fit_head(X, labels) first")
+        return np.asarray(self._proba(self._windows(X, "series")), dtype=np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """0/1 warnings ``[N]``: ``predict_proba(X) > threshold_``."""
+        return (self.predict_proba(X) > self.threshold_).astype(np.uint8)
+
+    def window_index(self, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(start, end)`` steps of each window of a series of ``n_steps`` steps; the prediction for
+        window i concerns steps ``[end[i], end[i] + window)``."""
+        return window_index(n_steps, self.window)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_features_in_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(X) first")
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Save to folder ``path``: ``weights.safetensors`` + ``config.json`` (with the head if fitted)."""
+        from safetensors.numpy import save as st_save
+
+        from augury import __version__
+        from augury.nn.serialization import state_to_numpy
+
+        self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        arrays, info = self._get_state()
+        out = {f"model.{k}": np.ascontiguousarray(v) for k, v in arrays.items()}
+        out["base.scaler_offset"] = self.scaler_.offset_
+        out["base.scaler_scale"] = self.scaler_.scale_
+        head: dict[str, Any] | None = None
+        if hasattr(self, "threshold_"):
+            head = {"threshold": self.threshold_, "history": getattr(self, "head_history_", None)}
+            if hasattr(self, "head_"):
+                out.update({f"head.{k}": v for k, v in state_to_numpy(self.head_).items()})
+                head["shape"] = list(self.head_shape_)
+        blob = st_save(out)
+        config = {
+            "format": FORMAT_NAME, "format_version": FORMAT_VERSION, "augury_version": __version__,
+            "predictor": self.name, "params": self.get_params(),
+            "state": {"n_features_in": self.n_features_in_, "model": info, "head": head},
+            "weights_sha256": hashlib.sha256(blob).hexdigest(),
+        }
+        atomic_write_bytes(path / WEIGHTS_FILE, blob)
+        atomic_write_text(path / CONFIG_FILE, json.dumps(config, indent=2, default=_json_default))
+        return path
+
+
+def load_predictor(path: str | Path) -> Predictor:
+    """Load a predictor saved by :meth:`Predictor.save`; refuses foreign or corrupted folders."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as st_load
+
+    from augury.early_warning.registry import get_predictor_class
+    from augury.nn.serialization import load_numpy_state
+
+    path = Path(path)
+    cfg_path, w_path = path / CONFIG_FILE, path / WEIGHTS_FILE
+    if not cfg_path.is_file() or not w_path.is_file():
+        raise ModelFormatError(f"{path}: not a saved augury predictor (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFormatError(f"{cfg_path}: not valid JSON ({exc})") from exc
+    if not isinstance(config, dict) or config.get("format") != FORMAT_NAME:
+        raise ModelFormatError(f"{cfg_path}: not an augury predictor config (format field missing or foreign)")
+    if config.get("format_version") != FORMAT_VERSION:
+        raise ModelFormatError(f"{cfg_path}: format version {config.get('format_version')!r} is not supported")
+    blob = w_path.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != config.get("weights_sha256"):
+        raise ModelFormatError(f"{w_path}: checksum mismatch; the weights file is corrupted or was replaced")
+    try:
+        arrays = st_load(blob)
+    except (SafetensorError, ValueError) as exc:
+        raise ModelFormatError(f"{w_path}: unreadable safetensors file ({exc})") from exc
+    pred = get_predictor_class(config["predictor"])(**config["params"])
+    state = config["state"]
+    pred.n_features_in_ = int(state["n_features_in"])
+    pred.scaler_ = Scaler(getattr(pred, "scaling", "standard"))
+    pred.scaler_.offset_ = arrays["base.scaler_offset"]
+    pred.scaler_.scale_ = arrays["base.scaler_scale"]
+    pred._set_state({k[6:]: v for k, v in arrays.items() if k.startswith("model.")}, state["model"])
+    head = state.get("head")
+    if head is not None:
+        pred.threshold_ = float(head["threshold"])
+        pred.head_history_ = head["history"]
+        if "shape" in head:
+            from augury.detectors.mtsjepa.head import build_classifier
+
+            pred.head_shape_ = tuple(head["shape"])
+            pred.head_ = build_classifier(pred._head_config().classifier, *pred.head_shape_)
+            load_numpy_state(pred.head_, {k[5:]: v for k, v in arrays.items() if k.startswith("head.")})
+            pred.head_.eval()
+    return pred

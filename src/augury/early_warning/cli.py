@@ -1,0 +1,131 @@
+"""``augury predict``: pre-train a predictor, fit its head where labels exist, write per-window risk."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+
+from augury.errors import DataError
+
+
+def _read_labels(path: Path) -> np.ndarray:
+    """Per-step 0/1 labels from ``.npy`` or a CSV/text file with one column (or a ``label`` column)."""
+    if not path.is_file():
+        raise DataError(f"{path}: labels file not found")
+    if path.suffix == ".npy":
+        try:
+            return np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise DataError(f"{path}: not a numeric .npy array ({exc})") from exc
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    if frame.shape[1] == 1:
+        return frame.iloc[:, 0].to_numpy()
+    for c in frame.columns:
+        if str(c).lower() in ("label", "labels", "anomaly", "is_anomaly"):
+            return frame[c].to_numpy()
+    raise DataError(f"{path}: {frame.shape[1]} columns and none named 'label'; expected one label per step")
+
+
+def _overrides(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise DataError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw
+    return out
+
+
+def predict_command(
+    train: Annotated[Path, typer.Argument(help="Training series (pre-training, no labels): CSV, Parquet or .npy.")],
+    test: Annotated[Path, typer.Argument(help="Series to warn on, same channels as TRAIN.")],
+    labels: Annotated[Path | None, typer.Option(help="0/1 per-step labels of TEST (.npy or CSV); a label column "
+                                                     "in TEST works too. Then the 6:2:2 protocol runs on TEST.")] = None,
+    train_labels: Annotated[Path | None, typer.Option(help="0/1 per-step labels of TRAIN: the head is fitted on "
+                                                           "TRAIN and every TEST window is out of sample.")] = None,
+    method: Annotated[str, typer.Option("--method", "-m", help="Predictor (see `augury methods`).")] = "mtsjepa",
+    preset: Annotated[str, typer.Option(help="Hyper-parameter preset: cpu or paper.")] = "cpu",
+    out: Annotated[Path, typer.Option(help="Per-window risk CSV.")] = Path("risk.csv"),
+    model: Annotated[Path | None, typer.Option(help="Use a saved predictor (with a head) instead of training.")] = None,
+    save_model: Annotated[Path | None, typer.Option(help="Save the fitted predictor to this folder.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of pre-training and head.")] = 0,
+    nan_policy: Annotated[str, typer.Option(help="error | interpolate | zero")] = "error",
+    set_: Annotated[list[str], typer.Option("--set", help="Override a hyper-parameter: KEY=VALUE.")] = [],  # noqa: B006
+) -> None:
+    """Warn before anomalies: the probability that the window after each window of TEST is anomalous.
+
+    Writes OUT with one row per full window: window, start, end (steps, end exclusive), risk,
+    warning (risk > δ*), and, with labels, next_label and split (head_train / val / test: only
+    ``test`` rows are out of sample).
+    """
+    import pandas as pd
+
+    from augury.data.formats import read_series
+    from augury.data.validation import check_labels
+    from augury.early_warning.base import load_predictor
+    from augury.early_warning.protocol import split_series, window_scores
+    from augury.early_warning.registry import create_predictor
+    from augury.early_warning.windows import next_window_labels
+    from augury.utils.atomic import atomic_open
+
+    console = Console(stderr=True)
+    x_train = read_series(train, nan_policy=nan_policy)
+    x_test = read_series(test, nan_policy=nan_policy)
+    if x_train.values.shape[1] != x_test.values.shape[1]:
+        raise DataError(f"{test}: has {x_test.values.shape[1]} channels, {train} has {x_train.values.shape[1]}; "
+                        "train and test need the same channels")
+    pred = load_predictor(model) if model is not None else create_predictor(method, preset, seed=seed,
+                                                                              **_overrides(set_))
+    w = pred.window
+    for name, x in ((test, x_test.values), (train, x_train.values)):
+        if x.shape[0] < 2 * w:
+            raise DataError(f"{name}: {x.shape[0]} time steps; at least two windows of {w} steps are needed")
+    y_test = _read_labels(labels) if labels is not None else x_test.labels
+    if y_test is not None:
+        y_test = check_labels(y_test, x_test.values.shape[0], source=str(labels or test))
+    y_train = None
+    if train_labels is not None:
+        y_train = check_labels(_read_labels(train_labels), x_train.values.shape[0], source=str(train_labels))
+    if model is None and y_test is None and y_train is None:
+        raise DataError(f"{test}: no labels to fit the risk head; pass --labels (per-step 0/1 of TEST), "
+                        "--train-labels, or --model with a saved predictor")
+    t0 = time.perf_counter()
+    split = None
+    if model is None:
+        pred.fit(x_train.values)
+        if y_train is not None:
+            pred.fit_head(x_train.values, y_train)
+        else:
+            sp = split_series(x_test.values, y_test, w)
+            pred.fit_head(*sp.train, validation=sp.val)
+            split = sp
+    risk = pred.predict_proba(x_test.values)
+    start, end = pred.window_index(x_test.values.shape[0])
+    frame = pd.DataFrame({"window": np.arange(risk.size), "start": start, "end": end, "risk": risk,
+                          "warning": (risk > pred.threshold_).astype(np.uint8)})
+    if y_test is not None:
+        frame["next_label"] = np.append(next_window_labels(y_test, w), -1)
+    if split is not None:
+        first_val, first_test = split.offsets[1] // w, split.offsets[2] // w
+        frame["split"] = np.where(frame["window"] < first_val, "head_train",
+                                  np.where(frame["window"] < first_test, "val", "test"))
+        part = frame[(frame["split"] == "test") & (frame["next_label"] >= 0)]
+        m = window_scores(part["next_label"].to_numpy(), part["risk"].to_numpy(), pred.threshold_)
+        console.print("test windows: " + ", ".join(f"{k}={v:.3f}" for k, v in m.items()))
+    with atomic_open(out, "w") as fh:
+        frame.to_csv(fh, index=False)
+    if save_model is not None:
+        pred.save(save_model)
+    console.print(f"wrote {len(frame)} window risks to {out} (δ* = {pred.threshold_:.4g}, "
+                  f"{time.perf_counter() - t0:.1f} s)")

@@ -1,0 +1,67 @@
+"""``augury predict``: per-window risk CSV, and bad input → exit 2 with one line naming the problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from augury.cli import main
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    captured = capsys.readouterr()
+    return int(exc.value.code or 0), captured.out, captured.err
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.arange(2000)
+    x = np.stack([np.sin(t / 3.0), np.cos(t / 7.0)], axis=1) + 0.1 * rng.normal(size=(2000, 2))
+    np.save(tmp_path / "train.npy", x[:1000].astype(np.float32))
+    np.save(tmp_path / "test.npy", x[1000:].astype(np.float32))
+    labels = np.zeros(1000, dtype=np.uint8)
+    labels[rng.choice(1000, 60, replace=False)] = 1
+    np.save(tmp_path / "labels.npy", labels)
+    return tmp_path
+
+
+def test_predict_writes_window_risk_with_step_spans(files, capsys):
+    out = files / "risk.csv"
+    code, _, err = run(["predict", str(files / "train.npy"), str(files / "test.npy"), "--labels",
+                        str(files / "labels.npy"), "--method", "rawfeat", "--set", "window=20",
+                        "--set", "head_epochs=2", "--out", str(out), "--save-model", str(files / "m")], capsys)
+    assert code == 0, err
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["window", "start", "end", "risk", "warning", "next_label", "split"]
+    assert len(frame) == 50 and frame["start"].iloc[1] == 20 and frame["end"].iloc[-1] == 1000
+    assert set(frame["split"]) == {"head_train", "val", "test"} and frame["next_label"].iloc[-1] == -1
+    assert "win_auc" in err
+    code, _, err = run(["predict", str(files / "train.npy"), str(files / "test.npy"), "--model", str(files / "m"),
+                        "--out", str(files / "again.csv")], capsys)
+    assert code == 0, err
+    np.testing.assert_allclose(pd.read_csv(files / "again.csv")["risk"], frame["risk"])
+
+
+def test_predict_bad_input_exits_2_with_one_line(files, capsys):
+    np.save(files / "short.npy", np.zeros((150, 2), dtype=np.float32))
+    bad = np.load(files / "test.npy")
+    bad[7, 1] = np.nan
+    np.save(files / "nan.npy", bad)
+    np.save(files / "short_labels.npy", np.zeros(999, dtype=np.uint8))
+    train, test = str(files / "train.npy"), str(files / "test.npy")
+    cases = [
+        ([train, str(files / "short.npy"), "--labels", str(files / "labels.npy")], "at least two windows"),
+        ([train, test, "--labels", str(files / "short_labels.npy")], "999 labels for 1000 time steps"),
+        ([train, str(files / "nan.npy"), "--labels", str(files / "labels.npy")], "row 7 is NaN"),
+        ([train, test], "no labels"),
+        ([train, test, "--labels", str(files / "labels.npy"), "--method", "nosuch"], "unknown predictor"),
+    ]
+    for args, message in cases:
+        code, _, err = run(["predict", *args, "--out", str(files / "x.csv")], capsys)
+        assert code == 2, (args, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], (args, err)
