@@ -7,7 +7,7 @@ first few of them, with 6 labelled anomaly segments in the default test slice). 
 same number of epochs; every other hyper-parameter is the preset's own. Metrics: AUC-ROC,
 AUC-PR, VUS-ROC, VUS-PR and PA-F1 under the AT threshold protocol (ar = 1), wall time.
 
-    python benchmarks/amad_cpu_preset.py --out /tmp/amad_slice.json
+    python benchmarks/amad_cpu_preset.py --out amad_slice.json   # data from $AUGURY_DATA
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=8000)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--data-root", default=None, help="default: $AUGURY_DATA")
     args = parser.parse_args()
-    ds = augury.load_dataset("MSL", root="/work/shared/data")
+    ds = augury.load_dataset("MSL", root=args.data_root)
     train, test, labels = ds.train[: args.train], ds.test[: args.test], ds.test_labels[: args.test]
     rows = []
     for preset, extra in (("cpu", {}), ("paper", {}), ("paper", {"autocast": "bf16", "lr": 1e-3})):

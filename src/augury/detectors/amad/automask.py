@@ -1,7 +1,7 @@
 """The AutoMask block of AMAD: self-attention S, AutoMask attention A, and their mixup.
 
 Shapes: B windows, N positions, h heads, d_head = d_model / h. Both maps are post-softmax
-``[B, h, N, N]`` (rows are queries). Spec: ``/work/shared/specs/amad.md`` §2.2.
+``[B, h, N, N]`` (rows are queries). Spec: ``specs/amad.md`` (shared design specs) §2.2.
 """
 
 from __future__ import annotations

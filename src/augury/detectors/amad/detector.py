@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -10,13 +11,15 @@ import numpy as np
 from augury.data.validation import check_series
 from augury.data.windowing import sliding_windows, windows_to_steps
 from augury.detectors.amad.model import AMADConfig, AMADModel
-from augury.detectors.amad.scoring import window_channel_energy, window_energy
+from augury.detectors.amad.scoring import channel_errors, window_channel_energy, window_energy
+from augury.detectors.amad.split import split_windows
 from augury.detectors.amad.train import TrainConfig, TrainHistory, fit_model
 from augury.detectors.base import Detector, _map_causal_windows
 from augury.detectors.params import Bool, Choice, Float, Int, Rule, Text
 from augury.errors import DataError, ParameterError
 from augury.nn.precision import AUTOCAST_MODES, check_autocast
 from augury.nn.serialization import load_numpy_state, state_to_numpy
+from augury.nn.threads import core_threads
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,15 @@ _PAPER: dict[str, Any] = {
     "max_train_windows": None,
     "autocast": "none",
     "train_score_stride": 1,
+}
+
+#: The paper-literal readings whose defaults were changed (see the class docstring).
+PAPER_LITERAL: dict[str, Any] = {
+    "attn_scale": "paper",
+    "val_split": "tail",
+    "select": "at",
+    "channel_norm": "none",
+    "cad_scale": 1.0,
 }
 
 #: Measured on MSL (2 busy cores): see the class docstring and ``benchmarks/amad_*.py``.
@@ -64,25 +76,39 @@ class AMAD(Detector):
     Adam, lr halved each epoch after the second, early stopping with ``patience`` when the two
     validation losses stop improving together, best checkpoint restored.
 
-    Validation (honest default): the last ``val_fraction`` of the training series, cut off
-    before windowing and not trained on, scored in non-overlapping windows. ``fit(X,
-    validation=V)`` uses the series ``V`` instead and trains on all of ``X``; passing the
-    *test* series there reproduces Anomaly Transformer's test-as-validation (AT-compatibility
-    only: it leaks test data into model selection).
+    Validation and model selection: ``val_split="blocks"`` (default) cuts the training series
+    into 10 blocks and holds out the last ``val_fraction`` of each (never trained on, scored in
+    non-overlapping windows), so validation covers every part of a concatenated benchmark;
+    ``"tail"`` (the earlier default) holds out the last ``val_fraction`` of the series, which on
+    MSL is 8 of 27 whole entities that are then never trained on. ``select="rec"`` (default)
+    keeps the epoch with the lowest validation reconstruction MSE and stops early on it;
+    ``"at"`` is AT's rule (the Max- and Min-style losses must both improve), which on MSL keeps
+    epoch 1 because the Max phase raises CAD and so the Min-style loss (val_min .678 → .730 →
+    .725 while val_rec .604 → .548 → .536, ``benchmarks/amad_diagnose.py``); ``"last"`` keeps
+    the last epoch. ``fit(X, validation=V)`` uses the series ``V`` instead and trains on all of
+    ``X``; passing the *test* series there reproduces Anomaly Transformer's test-as-validation
+    (AT-compatibility only: it leaks test data into model selection).
 
     Scoring (``decision_function``): non-overlapping windows of ``window`` steps; each position
-    gets ``softmax_over_window(−CAD / cad_temperature) · ‖x − x̂‖²`` (Eq. 21). When the length is
+    gets ``softmax_over_window(−cad_scale · CAD) · Σ_c (x_c − x̂_c)² / m_c`` (Eq. 21 with
+    sharpness ``cad_scale``; m_c = 1 unless ``channel_norm="train"``, then each channel's mean
+    squared error on the training series floored at the median over channels). When the length is
     not a multiple of ``window``, one extra window aligned to the end of the series covers the
     tail; steps covered by two windows take the mean of both scores, so every step is scored.
     ``decision_scores_`` follows the AT protocol: every position of every training window at
     stride ``train_score_stride`` (1 = AT), flattened; ``energy(X, stride)`` returns the same raw
     per-window-position energies for any series (for the AT train+test percentile threshold).
 
-    Spec ambiguities as options (defaults = spec): ``ffn`` ``"paper"`` (one GELU layer) | ``"at"``
-    (two layers, ``d_ff``); ``attn_scale`` ``"paper"`` (√d_model for S, d_model for A) | ``"head"``
-    (√d_head); ``cad_reduction`` ``"mean"`` | ``"sum"`` (over positions); ``con_norm`` ``"layers"`` |
-    ``"batch"`` (Fig. 5's /B); ``cad_temperature`` T of the score softmax (1 = Eq. 21, AT ≈ 50);
-    ``automask_proj`` per-head W_Q^η/W_K^η on/off; ``theta`` ``"rope"`` | ``"scalar"``;
+    Spec ambiguities as options: ``ffn`` ``"paper"`` (one GELU layer) | ``"at"`` (two layers,
+    ``d_ff``); ``attn_scale`` ``"head"`` (√d_head for both maps, default) | ``"paper"`` (√d_model
+    for S, d_model for A: the literal Eqs. 3/15, under which A is uniform at start and stays so,
+    entropy ≈ ln N, so CAD only measures how peaked S is and AutoMask does nothing);
+    ``cad_reduction`` ``"mean"`` | ``"sum"`` (over positions); ``con_norm`` ``"layers"`` |
+    ``"batch"`` (Fig. 5's /B); ``cad_scale`` k of the score softmax (1 = Eq. 21; AT's ×50
+    summed over layers is k = 50·n_layers); ``cad_temperature`` is deprecated: it *divided* CAD,
+    so its documented "AT ≈ 50" flattened the weights, and T maps to k = 1/T with a
+    FutureWarning; ``maxmin`` ``"eq18"`` (A pulled toward S, S pushed away; AT's roles) |
+    ``"fig4"`` (the reverse, as Fig. 4's prose reads); ``automask_proj`` per-head W_Q^η/W_K^η on/off; ``theta`` ``"rope"`` | ``"scalar"``;
     ``omega_init`` ``"geometric"`` | ``"ones"``; ``automask_mix`` frequencies per head (k).
     ``ablation="plain"`` is the plain Transformer: no A path (α = 0), no Max-Min, no contrastive
     loss, reconstruction only (the score is then the reconstruction error / window).
@@ -101,8 +127,9 @@ class AMAD(Detector):
     ≈ 5 min, peak RSS ≈ 2.2 GB (``benchmarks/amad_real.py``). On an MSL slice with the same
     2 epochs, ``paper`` reached AUC-ROC 0.59 / VUS-PR 0.128 / PA-F1 0.815 against ``cpu``'s
     0.55 / 0.138 / 0.829 at ~8× the wall time (``benchmarks/amad_cpu_preset.py``).
-    Note: with AT's early-stopping rule the Max phase keeps raising CAD, so the Min-style
-    validation loss often stops improving after the first epoch, and then epoch 1 is kept.
+    ``PAPER_LITERAL`` (module constant) lists the literal readings this class no longer defaults
+    to: ``attn_scale="paper"``, ``val_split="tail"``, ``select="at"``, ``channel_norm="none"``,
+    ``cad_scale=1``.
 
     Causal scoring (``decision_function(X, causal=True)``, :mod:`augury.stream`): step t gets the
     energy of the *last* position of the window ending at t (one window per step, so ≈ ``window``×
@@ -110,9 +137,18 @@ class AMAD(Detector):
     and attention also see later steps. ``explain`` returns the per-channel share of the energy,
     ``softmax(−CAD/T) · (x_c − x̂_c)²``, which sums over channels to the score.
 
-    Extra hyper-parameters: ``max_train_windows`` caps the windows drawn (without replacement,
+    Findings (MSL, ``cpu`` preset at 3,000 windows × 3 epochs, ``benchmarks/amad_diagnose.py``;
+    see the README's deviations list): the score is the reconstruction error in all but name
+    (Eq. 21 at k = 1 gives AUC-ROC .590 = reconstruction alone); AT's sharpness k = 50·L lowers
+    it (.54, either sign); −CAD alone ranks *below* chance (.46) and +CAD alone reaches .615 at
+    epoch 1 but falls to .54 as training proceeds; channel 0 carries 41 % of the test squared
+    error and channels 15/16 28 %, but dividing each channel by its training error did not help
+    (.581), hence ``channel_norm="none"`` by default. No variant beat knn (.613 / VUS-PR .169).
+
+    Extra hyper-parameters: ``channel_norm`` ``"none"`` | ``"train"``; ``max_train_windows`` caps the windows drawn (without replacement,
     re-drawn each epoch) per epoch; ``autocast`` ``"bf16"`` | ``"none"``; ``dropout``;
     ``score_batch_size`` windows per inference batch; ``progress`` shows a progress bar.
+    Training and scoring use as many torch threads as the process has cores in its affinity mask.
     """
 
     name: ClassVar[str] = "amad"
@@ -143,7 +179,7 @@ class AMAD(Detector):
         ffn: str = "paper",
         d_ff: int = 512,
         alpha: float = 0.9,
-        attn_scale: str = "paper",
+        attn_scale: str = "head",
         automask_proj: bool = True,
         theta: str = "rope",
         omega_init: str = "geometric",
@@ -153,13 +189,18 @@ class AMAD(Detector):
         tau: float = 0.35,
         con_norm: str = "layers",
         cad_reduction: str = "mean",
-        cad_temperature: float = 1.0,
+        cad_scale: float = 1.0,
+        cad_temperature: float | None = None,
+        channel_norm: str = "none",
         ablation: str = "none",
         lr: float = 0.02,
         batch_size: int = 256,
         epochs: int = 10,
         patience: int = 3,
         val_fraction: float = 0.2,
+        val_split: str = "blocks",
+        select: str = "rec",
+        maxmin: str = "eq18",
         max_train_windows: int | None = None,
         autocast: str = "none",
         train_score_stride: int = 1,
@@ -187,13 +228,18 @@ class AMAD(Detector):
         self.tau = tau
         self.con_norm = con_norm
         self.cad_reduction = cad_reduction
+        self.cad_scale = cad_scale
         self.cad_temperature = cad_temperature
+        self.channel_norm = channel_norm
         self.ablation = ablation
         self.lr = lr
         self.batch_size = batch_size
         self.epochs = epochs
         self.patience = patience
         self.val_fraction = val_fraction
+        self.val_split = val_split
+        self.select = select
+        self.maxmin = maxmin
         self.max_train_windows = max_train_windows
         self.autocast = autocast
         self.train_score_stride = train_score_stride
@@ -215,6 +261,21 @@ class AMAD(Detector):
         if self.ablation not in ("none", "plain"):
             raise ValueError(f"ablation must be 'none' or 'plain', got {self.ablation!r}")
         return self.ablation == "plain"
+
+    def _cad_scale(self) -> float:
+        """Sharpness k of the score softmax; the deprecated ``cad_temperature`` T maps to k = 1/T."""
+        if self.cad_temperature is None:
+            return float(self.cad_scale)
+        warnings.warn(
+            "AMAD(cad_temperature=T) is deprecated: it divides CAD, so T = 50 flattens the weights "
+            "instead of sharpening them as Anomaly Transformer's ×50 does; use cad_scale=1/T "
+            "(or cad_scale=50*n_layers for AT's sharpness)",
+            FutureWarning,
+            stacklevel=3,
+        )
+        if self.cad_temperature <= 0:
+            raise ValueError(f"cad_temperature must be > 0, got {self.cad_temperature}")
+        return 1.0 / float(self.cad_temperature)
 
     def _model_config(self, n_channels: int) -> AMADConfig:
         plain = self._plain()
@@ -248,6 +309,8 @@ class AMAD(Detector):
             max_train_windows=self.max_train_windows,
             autocast=check_autocast(self.autocast),
             plain=self._plain(),
+            maxmin=self.maxmin,
+            select=self.select,
             seed=self.seed,
             progress=self.progress,
         )
@@ -269,38 +332,64 @@ class AMAD(Detector):
             del self._validation_series
         return self
 
-    def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Training part and validation part (scaled) of the series; validation may be None."""
+    def _split(self, X: np.ndarray) -> tuple[Any, Any]:
+        """Training windows and validation windows (scaled) of the series; validation may be None."""
         if self._validation_series is not None:
             self.validation_source_ = "external"
-            return X, self.scaler_.transform(self._validation_series)
-        n_val = int(round(self.val_fraction * X.shape[0]))
-        if n_val < self.window or X.shape[0] - n_val < self.window:
+            val = sliding_windows(self.scaler_.transform(self._validation_series), self.window, self.window)[
+                0
+            ]
+            return sliding_windows(X, self.window, self.train_stride)[0], val
+        train, val = split_windows(X, self.val_fraction, self.window, self.train_stride, how=self.val_split)
+        if val is None:
             log.warning(
                 "AMAD: series too short for a %g validation split; training without early stopping",
                 self.val_fraction,
             )
             self.validation_source_ = "none"
-            return X, None
-        self.validation_source_ = "train_tail"
-        return X[:-n_val], X[-n_val:]
+        else:
+            self.validation_source_ = f"train_{self.val_split}"
+        return train, val
 
     def _fit(self, X: np.ndarray) -> None:
-        train, val = self._split(X)
-        train_windows, _ = sliding_windows(train, self.window, self.train_stride)
-        val_windows = None if val is None else sliding_windows(val, self.window, self.window)[0]
+        train_windows, val_windows = self._split(X)
         self.model_ = AMADModel(self._model_config(X.shape[1]))
-        self.history_: TrainHistory = fit_model(self.model_, train_windows, val_windows, self._train_config())
+        with core_threads():
+            self.history_: TrainHistory = fit_model(
+                self.model_, train_windows, val_windows, self._train_config()
+            )
+            self.channel_scale_ = self._channel_scale(X)
 
-    # ------------------------------------------------------------------ scoring
-    def _window_energy(self, windows: np.ndarray) -> np.ndarray:
-        return window_energy(
+    def _channel_scale(self, X: np.ndarray) -> np.ndarray | None:
+        """Typical squared error ``[C]`` per channel on the training series (None: no normalisation).
+
+        Floored at the median over channels: only channels with above-typical error are scaled
+        down, so a near-constant channel (error ≈ 0 on train) is not blown up on test.
+        """
+        if self.channel_norm == "none":
+            return None
+        if self.channel_norm != "train":
+            raise ValueError(f"channel_norm must be 'train' or 'none', got {self.channel_norm!r}")
+        windows, _ = sliding_windows(X, self.window, self.window)
+        err = channel_errors(
             self.model_,
             windows,
-            temperature=self.cad_temperature,
             batch_size=self.score_batch_size,
             autocast_mode=check_autocast(self.autocast),
         )
+        return np.maximum(err, max(float(np.median(err)), 1e-12)).astype(np.float32)
+
+    # ------------------------------------------------------------------ scoring
+    def _window_energy(self, windows: np.ndarray) -> np.ndarray:
+        with core_threads():
+            return window_energy(
+                self.model_,
+                windows,
+                cad_scale=self._cad_scale(),
+                batch_size=self.score_batch_size,
+                channel_scale=self.channel_scale_,
+                autocast_mode=check_autocast(self.autocast),
+            )
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         windows, starts = sliding_windows(X, self.window, self.window)
@@ -310,13 +399,15 @@ class AMAD(Detector):
         return self._window_energy(windows)
 
     def _channel_energy(self, windows: np.ndarray) -> np.ndarray:
-        return window_channel_energy(
-            self.model_,
-            windows,
-            temperature=self.cad_temperature,
-            batch_size=self.score_batch_size,
-            autocast_mode=check_autocast(self.autocast),
-        )
+        with core_threads():
+            return window_channel_energy(
+                self.model_,
+                windows,
+                cad_scale=self._cad_scale(),
+                batch_size=self.score_batch_size,
+                channel_scale=self.channel_scale_,
+                autocast_mode=check_autocast(self.autocast),
+            )
 
     def _explain(self, X: np.ndarray) -> np.ndarray:
         windows, starts = sliding_windows(X, self.window, self.window)
@@ -351,6 +442,7 @@ class AMAD(Detector):
             "config": self.model_.cfg.to_dict(),
             "history": self.history_.to_dict(),
             "validation_source": self.validation_source_,
+            "channel_scale": None if self.channel_scale_ is None else self.channel_scale_.tolist(),
         }
         return state_to_numpy(self.model_), info
 
@@ -360,3 +452,5 @@ class AMAD(Detector):
         self.model_.eval()
         self.history_ = TrainHistory(**info["history"])
         self.validation_source_ = info["validation_source"]
+        scale = info.get("channel_scale")
+        self.channel_scale_ = None if scale is None else np.asarray(scale, dtype=np.float32)

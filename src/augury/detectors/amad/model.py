@@ -1,6 +1,6 @@
 """AMAD network: AT-style embedding, L AutoMask layers, LayerNorm → Linear reconstruction head.
 
-Spec ``/work/shared/specs/amad.md`` §2. Embedding and head are not described by the paper and
+Spec ``specs/amad.md`` (shared design specs) §2. Embedding and head are not described by the paper and
 follow Anomaly Transformer **[AT]**.
 """
 

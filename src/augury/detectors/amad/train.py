@@ -1,6 +1,6 @@
-"""AMAD training: Max-Min + local-global contrastive losses, Adam with halving, AT early stopping.
+"""AMAD training: Max-Min + local-global contrastive losses, Adam with halving, early stopping.
 
-Spec ``/work/shared/specs/amad.md`` §3. Per batch, one forward pass; ``L_max + L_con`` is
+Spec ``specs/amad.md`` §3. Per batch, one forward pass; ``L_max + L_con`` is
 back-propagated with the graph retained, then ``L_min``; one optimizer step (as AT's solver).
 """
 
@@ -39,8 +39,24 @@ class TrainConfig:
     max_train_windows: int | None = None
     autocast: str = "none"
     plain: bool = False
+    maxmin: str = "eq18"
+    select: str = "rec"
     seed: int = 0
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.maxmin not in MAXMIN:
+            raise ValueError(f"maxmin must be one of {MAXMIN}, got {self.maxmin!r}")
+        if self.select not in SELECT:
+            raise ValueError(f"select must be one of {SELECT}, got {self.select!r}")
+
+
+#: Max-Min directions: ``"eq18"`` pulls A toward S and pushes S away from A (Eq. 18, AT's
+#: prior/series roles); ``"fig4"`` the reverse (the prose of the paper's Fig. 4).
+MAXMIN = ("eq18", "fig4")
+#: Model-selection rules: ``"rec"`` best validation reconstruction MSE (early stopping on it);
+#: ``"at"`` AT's rule (both Max- and Min-style validation losses must improve); ``"last"`` none.
+SELECT = ("rec", "at", "last")
 
 
 @dataclass
@@ -50,6 +66,7 @@ class TrainHistory:
     train_loss: list[float] = field(default_factory=list)
     val_max: list[float] = field(default_factory=list)
     val_min: list[float] = field(default_factory=list)
+    val_rec: list[float] = field(default_factory=list)
     best_epoch: int = 0
     stop_reason: str = "max_epochs"
 
@@ -74,7 +91,8 @@ def batch_losses(
     """Losses of windows ``x`` ``[B, N, C]`` (Eq. 18 with the λ sign of Eq. 17, Eqs. 19–20).
 
     Min phase ``rec + λ·CAD(A, sg(S))`` pulls A toward S; Max phase ``rec − λ·CAD(sg(A), S)`` pushes
-    S away from A. The plain ablation has no A: both phases are the reconstruction loss.
+    S away from A (``maxmin="fig4"`` swaps the roles). The plain ablation has no A: both phases
+    are the reconstruction loss.
     """
     with autocast(cfg.autocast):
         recon, a_maps, s_maps = model(x)
@@ -83,6 +101,8 @@ def batch_losses(
         return BatchLosses(rec, rec, rec, None)
     cad_min = reduce_cad(cross_attention_divergence(a_maps, s_maps, detach_s=True), cfg.cad_reduction)
     cad_max = reduce_cad(cross_attention_divergence(a_maps, s_maps, detach_a=True), cfg.cad_reduction)
+    if cfg.maxmin == "fig4":
+        cad_min, cad_max = cad_max, cad_min
     con = contrastive_loss(a_maps, s_maps, cfg.tau, cfg.con_norm) if with_contrastive else None
     return BatchLosses(rec, rec - cfg.lambda_cad * cad_max, rec + cfg.lambda_cad * cad_min, con)
 
@@ -102,7 +122,8 @@ def train_step(model: AMADModel, opt: torch.optim.Optimizer, x: torch.Tensor, cf
         rec.backward()
         opt.step()
         return float(rec.detach())
-    cad = maxmin_cad(a_maps, s_maps)
+    # JS is symmetric; swapping the arguments swaps which map is pulled and which is pushed.
+    cad = maxmin_cad(a_maps, s_maps) if cfg.maxmin == "eq18" else maxmin_cad(s_maps, a_maps)
     con = contrastive_loss(a_maps, s_maps, cfg.tau, cfg.con_norm)
     (2.0 * rec + con + cfg.lambda_cad * reduce_cad(cad, cfg.cad_reduction)).backward()
     opt.step()
@@ -110,32 +131,37 @@ def train_step(model: AMADModel, opt: torch.optim.Optimizer, x: torch.Tensor, cf
 
 
 @torch.no_grad()
-def validation_losses(model: AMADModel, windows: np.ndarray, cfg: TrainConfig) -> tuple[float, float]:
-    """Mean Max-style and Min-style losses over validation windows ``[N, W, C]`` (AT's ``vali``)."""
+def validation_losses(model: AMADModel, windows: Any, cfg: TrainConfig) -> tuple[float, float, float]:
+    """Mean Max-style, Min-style (AT's ``vali``) and reconstruction losses over windows ``[N, W, C]``."""
     model.eval()
-    l_max, l_min, n = 0.0, 0.0, 0
+    l_max, l_min, rec, n = 0.0, 0.0, 0.0, 0
     for i in range(0, len(windows), cfg.batch_size):
         x = torch.from_numpy(np.ascontiguousarray(windows[i : i + cfg.batch_size]))
         losses = batch_losses(model, x, cfg, with_contrastive=False)
         l_max += float(losses.l_max) * len(x)
         l_min += float(losses.l_min) * len(x)
+        rec += float(losses.rec) * len(x)
         n += len(x)
     model.train()
-    return l_max / n, l_min / n
+    return l_max / n, l_min / n, rec / n
 
 
 class EarlyStopping:
-    """AT's criterion: an epoch counts as an improvement only if *both* validation losses improve."""
+    """An epoch counts as an improvement only if *every* tracked validation loss improves.
+
+    AT's criterion tracks (Max-style, Min-style); the ``"rec"`` rule tracks the reconstruction
+    loss alone, which the Max phase does not push up.
+    """
 
     def __init__(self, patience: int) -> None:
         self.patience = patience
-        self.best: tuple[float, float] = (math.inf, math.inf)
+        self.best: tuple[float, ...] | None = None
         self.counter = 0
 
-    def update(self, val_max: float, val_min: float) -> bool:
-        """Record an epoch; return True if it improved both losses (save a checkpoint then)."""
-        if val_max < self.best[0] and val_min < self.best[1]:
-            self.best, self.counter = (val_max, val_min), 0
+    def update(self, *losses: float) -> bool:
+        """Record an epoch's losses; return True if all improved (save a checkpoint then)."""
+        if self.best is None or all(v < b for v, b in zip(losses, self.best, strict=True)):
+            self.best, self.counter = tuple(losses), 0
             return True
         self.counter += 1
         return False
@@ -153,11 +179,12 @@ def _epoch_indices(n_windows: int, cap: int | None, gen: torch.Generator) -> tor
 
 
 def fit_model(
-    model: AMADModel, train_windows: np.ndarray, val_windows: np.ndarray | None, cfg: TrainConfig
+    model: AMADModel, train_windows: Any, val_windows: Any | None, cfg: TrainConfig
 ) -> TrainHistory:
-    """Train ``model`` in place on windows ``[N, W, C]``; keep the best checkpoint (by validation).
+    """Train ``model`` in place on windows ``[N, W, C]``; keep the checkpoint chosen by ``cfg.select``.
 
-    Without validation windows every epoch counts as an improvement (the last one is kept).
+    Windows are arrays or :class:`~augury.detectors.amad.split.WindowSet`. Without validation
+    windows, or with ``select="last"``, every epoch counts as an improvement (the last is kept).
     A non-finite loss stops training (the lr is probably too high) and Ctrl-C stops it early;
     in both cases the best checkpoint so far is restored, so the model is always usable.
     """
@@ -202,10 +229,14 @@ def fit_model(
                 history.train_loss.append(total / n_batches)
                 improved = True
                 if val_windows is not None:
-                    v_max, v_min = validation_losses(model, val_windows, cfg)
+                    v_max, v_min, v_rec = validation_losses(model, val_windows, cfg)
                     history.val_max.append(v_max)
                     history.val_min.append(v_min)
-                    improved = stopper.update(v_max, v_min)
+                    history.val_rec.append(v_rec)
+                    if cfg.select == "at":
+                        improved = stopper.update(v_max, v_min)
+                    elif cfg.select == "rec":
+                        improved = stopper.update(v_rec)
                 if improved:
                     best_state = copy.deepcopy(model.state_dict())
                     history.best_epoch = epoch
