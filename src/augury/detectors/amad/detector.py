@@ -12,8 +12,8 @@ from augury.data.validation import check_series
 from augury.data.windowing import sliding_windows, windows_to_steps
 from augury.detectors.amad.model import AMADConfig, AMADModel
 from augury.detectors.amad.scoring import channel_errors, window_channel_energy, window_energy
-from augury.detectors.amad.split import split_windows
-from augury.detectors.amad.train import TrainConfig, TrainHistory, fit_model
+from augury.detectors.amad.split import SPLITS, split_windows
+from augury.detectors.amad.train import MAXMIN, SELECT, TrainConfig, TrainHistory, fit_model
 from augury.detectors.base import Detector, _map_causal_windows
 from augury.detectors.params import Bool, Choice, Float, Int, Rule, Text
 from augury.errors import DataError, ParameterError
@@ -160,7 +160,9 @@ class AMAD(Detector):
         "attn_scale": Choice("paper", "head"), "automask_proj": Bool(), "theta": Choice("rope", "scalar"),
         "omega_init": Choice("geometric", "ones"), "automask_mix": Int(1, 64), "dropout": Float(0, 1),
         "lambda_cad": Float(), "tau": Float(), "con_norm": Choice("layers", "batch"),
-        "cad_reduction": Choice("mean", "sum"), "cad_temperature": Float(0, low_open=True),
+        "cad_reduction": Choice("mean", "sum"), "cad_scale": Float(0),
+        "cad_temperature": Float(0, low_open=True, none_ok=True), "channel_norm": Choice("none", "train"),
+        "val_split": Choice(*SPLITS), "select": Choice(*SELECT), "maxmin": Choice(*MAXMIN),
         "ablation": Choice("none", "plain"), "lr": Float(0, 10, low_open=True), "batch_size": Int(1, 1 << 20),
         "epochs": Int(1, 100_000), "patience": Int(0), "val_fraction": Float(0, 1),
         "max_train_windows": Int(1, none_ok=True), "autocast": Choice(*AUTOCAST_MODES),
