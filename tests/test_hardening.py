@@ -87,9 +87,9 @@ def test_item04_huge_value_changes_only_nearby_scores():
     s = det.decision_function(spiked)
     assert np.all(np.isfinite(s)) and s.min() >= 0
     assert np.array_equal(s[100:], base[100:])
+    spiked[50, 0] = 1e20
     for method in ("knn", "lof", "kmeans", "cblof", "pca"):
-        spiked[50, 0] = 1e20
-        out = create_detector(method).fit(tr).decision_function(spiked)
+        out = create_detector(method).fit(tr).decision_function(spiked[:300])
         assert np.all(np.isfinite(out)), method
 
 
