@@ -135,15 +135,19 @@ class AMAD(Detector):
     energy of the *last* position of the window ending at t (one window per step, so ≈ ``window``×
     the batch cost); in batch mode it gets its position in a non-overlapping window, whose softmax
     and attention also see later steps. ``explain`` returns the per-channel share of the energy,
-    ``softmax(−CAD/T) · (x_c − x̂_c)²``, which sums over channels to the score.
+    ``softmax(−cad_scale · CAD) · (x_c − x̂_c)² / m_c``, which sums over channels to the score.
 
-    Findings (MSL, ``cpu`` preset at 3,000 windows × 3 epochs, ``benchmarks/amad_diagnose.py``;
-    see the README's deviations list): the score is the reconstruction error in all but name
-    (Eq. 21 at k = 1 gives AUC-ROC .590 = reconstruction alone); AT's sharpness k = 50·L lowers
-    it (.54, either sign); −CAD alone ranks *below* chance (.46) and +CAD alone reaches .615 at
-    epoch 1 but falls to .54 as training proceeds; channel 0 carries 41 % of the test squared
-    error and channels 15/16 28 %, but dividing each channel by its training error did not help
-    (.581), hence ``channel_norm="none"`` by default. No variant beat knn (.613 / VUS-PR .169).
+    Findings (``benchmarks/amad_diagnose.py``; ``cpu`` preset on a subset: MSL 3,000 windows ×
+    3 epochs, SMD 1,000 windows, epoch 1; see the README's deviations list): the score is the
+    reconstruction error in all but name (Eq. 21 at k = 1: MSL AUC-ROC .590 = reconstruction
+    alone, SMD .685 vs .684); AT's sharpness k = 50·L lowers it (MSL .54, SMD .49, either sign).
+    The sign of Eq. 21 is against the data: anomalies have *higher* CAD, so −CAD alone ranks below
+    chance (MSL .39–.46, SMD .23) and +CAD alone ranks above it (MSL .615 at epoch 1, falling to
+    .54 by epoch 3; SMD .767). On a synthetic series a sharp −CAD weighting (k = 100) gave AUC-ROC
+    0.07. The sign is kept (paper) because picking it here would be picking it on test labels.
+    A few channels carry most of the MSL error (channel 0 41 %, 15/16 28 %), but dividing each
+    channel by its training error did not help (MSL .581–.591, SMD .685–.686), hence
+    ``channel_norm="none"``. No variant beat knn (MSL .613 / VUS-PR .169, SMD .812 / .245).
 
     Extra hyper-parameters: ``channel_norm`` ``"none"`` | ``"train"``; ``max_train_windows`` caps the windows drawn (without replacement,
     re-drawn each epoch) per epoch; ``autocast`` ``"bf16"`` | ``"none"``; ``dropout``;
