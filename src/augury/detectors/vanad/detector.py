@@ -80,7 +80,8 @@ class VANAD(Detector):
     (Table VII) = ``finetune`` ``"ln"`` | ``"bias"`` | ``"attn"`` | ``"mlp"`` | ``"full"`` (parameters
     selected by name as in the official code, trained with the flow on the official loss
     ``λ_rec·MSE(X̃, x) + λ_nf·NLL(X̂)``; no caching is possible then, so every training step runs
-    the MAE forward and backward — hours per dataset for ViT-Base on a CPU).
+    the MAE forward and backward in every epoch; with ViT-Base that is far beyond the ``cpu``
+    budget and was only run with tiny shapes here).
 
     Backbone: ``arch`` ``"mae_base"`` (default) | ``"mae_large"`` | ``"mae_huge"`` or a dict of
     :class:`~augury.detectors.vanad.backbone.MAEConfig` fields (small shapes for tests).
