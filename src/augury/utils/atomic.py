@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from augury.utils.lifetime import pid_alive
+
 TMP_SUFFIX = ".tmp"
 
 
@@ -29,16 +31,6 @@ def _umask() -> int:
     return mask
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_temps(path: Path) -> int:
     """Delete temp files of ``path`` left by writers that died (SIGKILL, power loss); return how many.
 
@@ -48,7 +40,7 @@ def remove_stale_temps(path: Path) -> int:
     removed = 0
     for tmp in path.parent.glob(f".{glob_escape(path.name)}.*{TMP_SUFFIX}"):
         parts = tmp.name[len(path.name) + 2:].split(".")
-        if len(parts) >= 3 and parts[0].isdigit() and not _pid_alive(int(parts[0])):
+        if len(parts) >= 3 and parts[0].isdigit() and not pid_alive(int(parts[0])):
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
                 removed += 1

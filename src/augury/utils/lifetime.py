@@ -37,7 +37,8 @@ def die_with_parent(sig: int = signal.SIGTERM) -> bool:
     return True
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a process of another user counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -51,7 +52,7 @@ def watch_process(pid: int, interval_s: float = 0.5, exit_code: int = 143) -> th
     """Start a daemon thread that ends this process (``os._exit``) once process ``pid`` is gone."""
 
     def _watch() -> None:
-        while _alive(pid):
+        while pid_alive(pid):
             time.sleep(interval_s)
         os._exit(exit_code)
 

@@ -11,11 +11,16 @@ import numpy as np
 
 from augury.data.windowing import window_starts, windows_to_steps
 from augury.detectors.base import Detector
-from augury.detectors.mtsjepa.model import JEPAConfig, MTSJEPAModel
-from augury.detectors.mtsjepa.pipeline import CPU, PAPER, fit_jepa, keep_channels, surprise
-from augury.detectors.mtsjepa.train import PretrainHistory
+from augury.detectors.mtsjepa.pipeline import (
+    CPU,
+    PAPER,
+    fit_jepa,
+    jepa_state,
+    keep_channels,
+    restore_jepa,
+    surprise,
+)
 from augury.nn.precision import check_autocast
-from augury.nn.serialization import load_numpy_state, state_to_numpy
 
 
 class MTSJEPADetector(Detector):
@@ -68,13 +73,7 @@ class MTSJEPADetector(Detector):
         return windows_to_steps(scores, starts, X.shape[0], w)
 
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        arrays = {f"net.{k}": v for k, v in state_to_numpy(self.model_).items()}
-        arrays["keep"] = self.keep_
-        return arrays, {"config": self.model_.cfg.to_dict(), "pretrain_history": self.pretrain_history_.to_dict()}
+        return jepa_state(self.model_, self.keep_, self.pretrain_history_)
 
     def _set_state(self, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> None:
-        self.model_ = MTSJEPAModel(JEPAConfig(**info["config"]))
-        load_numpy_state(self.model_, {k[4:]: v for k, v in arrays.items() if k.startswith("net.")})
-        self.model_.eval()
-        self.keep_ = np.asarray(arrays["keep"], dtype=np.int64)
-        self.pretrain_history_ = PretrainHistory(**info["pretrain_history"])
+        self.model_, self.keep_, self.pretrain_history_ = restore_jepa(arrays, info)

@@ -20,6 +20,7 @@ from augury.detectors.mtsjepa.model import JEPAConfig, MTSJEPAModel
 from augury.detectors.mtsjepa.train import PretrainConfig, PretrainHistory, pretrain
 from augury.errors import DataError
 from augury.nn.precision import autocast, check_autocast
+from augury.nn.serialization import load_numpy_state, state_to_numpy
 
 FEATURES = ("probs", "z")
 
@@ -161,3 +162,22 @@ def surprise(model: MTSJEPAModel, context: np.ndarray, target: np.ndarray, keep:
             s = ((zhat.float() - z_t.float()) ** 2).mean((-1, -2))
         out.append(s)
     return torch.cat(out).reshape(context.shape[0], keep.size).mean(1).double().numpy()
+
+
+def jepa_state(
+    model: MTSJEPAModel, keep: np.ndarray, history: PretrainHistory
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Arrays and JSON info of a pre-trained model, its kept channels and its history (detector and predictor)."""
+    arrays = {f"net.{k}": v for k, v in state_to_numpy(model).items()}
+    arrays["keep"] = keep
+    return arrays, {"config": model.cfg.to_dict(), "pretrain_history": history.to_dict()}
+
+
+def restore_jepa(
+    arrays: dict[str, np.ndarray], info: dict[str, Any]
+) -> tuple[MTSJEPAModel, np.ndarray, PretrainHistory]:
+    """Inverse of :func:`jepa_state`: the model in eval mode, kept channels ``[C_kept]`` and history."""
+    model = MTSJEPAModel(JEPAConfig(**info["config"]))
+    load_numpy_state(model, {k[4:]: v for k, v in arrays.items() if k.startswith("net.")})
+    model.eval()
+    return model, np.asarray(arrays["keep"], dtype=np.int64), PretrainHistory(**info["pretrain_history"])

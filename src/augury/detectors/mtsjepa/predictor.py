@@ -6,12 +6,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from augury.detectors.mtsjepa.model import JEPAConfig, MTSJEPAModel
-from augury.detectors.mtsjepa.pipeline import CPU, PAPER, fit_jepa, frozen_features, keep_channels
-from augury.detectors.mtsjepa.train import PretrainHistory
+from augury.detectors.mtsjepa.pipeline import (
+    CPU,
+    PAPER,
+    fit_jepa,
+    frozen_features,
+    jepa_state,
+    keep_channels,
+    restore_jepa,
+)
 from augury.early_warning.base import Predictor
 from augury.nn.precision import check_autocast
-from augury.nn.serialization import load_numpy_state, state_to_numpy
 
 
 class MTSJEPAPredictor(Predictor):
@@ -125,13 +130,7 @@ class MTSJEPAPredictor(Predictor):
         return frozen_features(self.model_, windows, self.keep_, self.features, check_autocast(self.autocast))
 
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        arrays = {f"net.{k}": v for k, v in state_to_numpy(self.model_).items()}
-        arrays["keep"] = self.keep_
-        return arrays, {"config": self.model_.cfg.to_dict(), "pretrain_history": self.pretrain_history_.to_dict()}
+        return jepa_state(self.model_, self.keep_, self.pretrain_history_)
 
     def _set_state(self, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> None:
-        self.model_ = MTSJEPAModel(JEPAConfig(**info["config"]))
-        load_numpy_state(self.model_, {k[4:]: v for k, v in arrays.items() if k.startswith("net.")})
-        self.model_.eval()
-        self.keep_ = np.asarray(arrays["keep"], dtype=np.int64)
-        self.pretrain_history_ = PretrainHistory(**info["pretrain_history"])
+        self.model_, self.keep_, self.pretrain_history_ = restore_jepa(arrays, info)
