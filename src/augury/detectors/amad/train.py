@@ -244,7 +244,9 @@ def fit_model(
                     "AMAD epoch %d: train %.5f val %s",
                     epoch,
                     history.train_loss[-1],
-                    f"{history.val_max[-1]:.5f}/{history.val_min[-1]:.5f}" if history.val_max else "-",
+                    f"max/min/rec {history.val_max[-1]:.5f}/{history.val_min[-1]:.5f}/{history.val_rec[-1]:.5f}"
+                    if history.val_max
+                    else "-",
                 )
                 if stopper.should_stop:
                     history.stop_reason = f"early stopping at epoch {epoch}"
