@@ -1,6 +1,6 @@
 """Wall time of one benchmark grid under ``--executor local`` and ``--executor ray``.
 
-    python benchmarks/bench_grid_executors.py --data-root /work/shared/data --out-prefix /tmp/bench_
+    python benchmarks/bench_grid_executors.py --data-root "$AUGURY_DATA" --out-prefix /tmp/bench_
 
 Runs the same grid once per executor into ``<out-prefix><executor>`` (which must not exist yet,
 so that nothing is resumed) and prints the grid wall times and the main result columns.
