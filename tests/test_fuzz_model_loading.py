@@ -3,6 +3,7 @@ scores finitely; never an untyped error, a hang or non-finite scores (issue 10).
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 import tempfile
@@ -23,6 +24,8 @@ TRAIN = RNG.normal(size=(200, 2))
 TEST = RNG.normal(size=(50, 2))
 _SAVED: dict[str, Path] = {}
 _ROOT = Path(tempfile.mkdtemp(prefix="augury-fuzz-models-"))
+# hypothesis-driven tests cannot take tmp_path, so the folder is removed when the worker exits
+atexit.register(shutil.rmtree, _ROOT, ignore_errors=True)
 
 
 def _saved(method: str) -> Path:
