@@ -125,7 +125,9 @@ class AMAD(Detector):
     of 0.41 s per step); training energy at stride 10 instead of 1 (each step still enters the
     percentile 10 times; 10× cheaper). Measured: MSL fit + score ≈ 1.5 min, SMD (19 machines)
     ≈ 5 min, peak RSS ≈ 2.2 GB (``benchmarks/amad_real.py``, before the fixed defaults); with
-    them, MSL fit + score took 497 s at load average 5–9 on 2 cores (AUC-ROC .575, VUS-PR .157). On an MSL slice with the same
+    them, fit + score took 131–497 s on MSL (load average 2.0–5.6 on 2 cores; AUC-ROC .581 ± .006,
+    VUS-PR .159 over 3 seeds, knn .614 / .169) and 205–350 s on SMD (load 2.3–3.4; .734 ± .005 /
+    .190, knn .811 / .245), peak RSS 1.4 / 2.2 GB. The plain-Transformer ablation scores the same. On an MSL slice with the same
     2 epochs, ``paper`` reached AUC-ROC 0.59 / VUS-PR 0.128 / PA-F1 0.815 against ``cpu``'s
     0.55 / 0.138 / 0.829 at ~8× the wall time (``benchmarks/amad_cpu_preset.py``).
     ``PAPER_LITERAL`` (module constant) lists the literal readings this class no longer defaults
