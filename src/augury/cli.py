@@ -65,8 +65,13 @@ def detect(
     nan_policy: Annotated[str, typer.Option(help="error | interpolate | zero")] = "error",
     set_: Annotated[list[str], typer.Option("--set", help="Override a hyper-parameter: KEY=VALUE.")] = [],  # noqa: B006
     save_model: Annotated[Path | None, typer.Option(help="Save the fitted detector to this folder.")] = None,
+    events: Annotated[Path | None, typer.Option(help="Write the flagged events (one row each) to this CSV.")] = None,
+    min_gap: Annotated[int, typer.Option(help="Merge events separated by at most this many unflagged steps.")] = 0,
 ) -> None:
-    """Fit METHOD on TRAIN and write one anomaly score per time step of TEST."""
+    """Fit METHOD on TRAIN and write one anomaly score per time step of TEST.
+
+    Always prints the threshold used, how many steps and events it flags, and the top events.
+    """
     import pandas as pd
 
     from augury.data.formats import read_series
@@ -77,6 +82,8 @@ def detect(
 
     # Everything that can be refused is checked before any work or output (nothing half-written).
     _check_output_file(out)
+    if events is not None:
+        _check_output_file(events)
     if save_model is not None:
         check_destination(save_model)
     det = create_detector(method, preset=preset, **_parse_overrides(set_))
@@ -96,6 +103,8 @@ def detect(
     frame.index.name = x_test.index.name or "step"
     if threshold is not None:
         frame["anomaly"] = det.threshold_strategy_.apply(scores)
+    event_table = _report_flags(scores, det.threshold_, f"{det.threshold_strategy_.spec()} of train scores",
+                                det.decision_scores_, x_test.index, min_gap)
     metrics = None
     if x_test.labels is not None and x_test.labels.any():
         from augury.metrics import evaluate
@@ -104,11 +113,45 @@ def detect(
                                     threshold_source=f"{det.threshold_strategy_.spec()} of train scores")}
     with atomic_open(out, "w") as fh:
         frame.to_csv(fh)
+    if events is not None:
+        with atomic_open(events, "w") as fh:
+            event_table.to_csv(fh, index=False)
     if save_model is not None:
         det.save(save_model)
     console.print(f"wrote {len(frame)} scores to [bold]{out}[/] ({time.perf_counter() - t0:.1f} s)")
+    if events is not None:
+        console.print(f"wrote {len(event_table)} events to [bold]{events}[/]")
     if metrics is not None:
         _print_metrics(metrics)
+
+
+def _report_flags(scores: np.ndarray, threshold: float, source: str, train_scores: np.ndarray, index: Any,
+                  min_gap: int, top: int = 5) -> Any:
+    """Print the threshold, the flagged steps and events and the top events; warn (stderr) when the
+    threshold flags nothing or everything. Returns the events table (see :func:`augury.events.to_events`)."""
+    import pandas as pd
+
+    from augury.events import flag_warning, to_events
+
+    timestamps = None if isinstance(index, pd.RangeIndex) else index
+    table = to_events(scores, threshold, timestamps=timestamps, min_gap=min_gap)
+    n_flagged = int(np.count_nonzero(scores > threshold))
+    console.print(f"threshold: {threshold:.6g} ({source})")
+    console.print(f"flagged: {n_flagged} of {scores.size} steps ({100 * n_flagged / scores.size:.2f} %) "
+                  f"in {len(table)} events")
+    reason = flag_warning(scores, threshold, train_scores)
+    if reason is not None:
+        Console(stderr=True).print(f"warning: {reason}", soft_wrap=True)
+    if len(table):
+        shown = Table(title=f"top {min(top, len(table))} events by peak score")
+        for c in ("start_time", "end_time", "length", "duration", "peak", "mean"):
+            shown.add_column(c, justify="left" if c.endswith("time") else "right", no_wrap=True)
+        for _, row in table.nlargest(top, "peak").iterrows():
+            duration = str(row["duration"]).removeprefix("0 days ")
+            shown.add_row(str(row["start_time"]), str(row["end_time"]), str(row["length"]), duration,
+                          f"{row['peak']:.4g}", f"{row['mean']:.4g}")
+        console.print(shown)
+    return table
 
 
 def _check_output_file(path: Path) -> None:
