@@ -57,9 +57,15 @@ def detect(
     out: Annotated[Path, typer.Option(help="Where to write the per-step scores (CSV).")] = Path("scores.csv"),
     threshold: Annotated[
         str | None,
-        typer.Option(help="Also write 0/1 labels with this threshold rule fitted on TRAIN scores, "
-                          "e.g. top:1 (flag the top 1 %), fixed:3.2, spot:1e-3."),
+        typer.Option(help="Also write 0/1 labels with this threshold rule fitted on TRAIN scores, e.g. "
+                          "top:1 (flag the top 1 % of train scores), spot:1e-3, or fixed:3 with --calibrated "
+                          "(3 SDs above typical train scores; without --calibrated fixed: is in the method's "
+                          "own raw units). Default: the detector's (top:1)."),
     ] = None,
+    calibrated: Annotated[
+        bool, typer.Option(help="Write and threshold calibrated scores: one scale for every method, "
+                                "training scores with median 0 and SD 1.")
+    ] = False,
     label_column: Annotated[str | None, typer.Option(help="Name of a 0/1 label column to exclude.")] = None,
     timestamp_column: Annotated[str | None, typer.Option(help="Name of a timestamp column to keep.")] = None,
     nan_policy: Annotated[str, typer.Option(help="error | interpolate | zero")] = "error",
@@ -99,18 +105,23 @@ def detect(
         det.fit(x_train.values)
     with console.status(f"scoring {x_test.values.shape[0]} steps"):
         scores = det.decision_function(x_test.values)
+    strategy, train_ref = det.threshold_strategy_, det.decision_scores_
+    if calibrated:
+        train_ref = det.calibrate(det.decision_scores_)
+        strategy = parse_threshold(strategy.spec()).fit(train_ref)
+        scores = det.calibrate(scores)
+    source = f"{strategy.spec()} of {'calibrated ' if calibrated else ''}train scores"
     frame = pd.DataFrame({"score": scores}, index=x_test.index)
     frame.index.name = x_test.index.name or "step"
     if threshold is not None:
-        frame["anomaly"] = det.threshold_strategy_.apply(scores)
-    event_table = _report_flags(scores, det.threshold_, f"{det.threshold_strategy_.spec()} of train scores",
-                                det.decision_scores_, x_test.index, min_gap)
+        frame["anomaly"] = strategy.apply(scores)
+    event_table = _report_flags(scores, float(strategy.threshold_), source, train_ref, x_test.index, min_gap)
     metrics = None
     if x_test.labels is not None and x_test.labels.any():
         from augury.metrics import evaluate
 
-        metrics = {method: evaluate(x_test.labels, scores, threshold=det.threshold_, n_seeds=10,
-                                    threshold_source=f"{det.threshold_strategy_.spec()} of train scores")}
+        metrics = {method: evaluate(x_test.labels, scores, threshold=float(strategy.threshold_), n_seeds=10,
+                                    threshold_source=source)}
     with atomic_open(out, "w") as fh:
         frame.to_csv(fh)
     if events is not None:
