@@ -6,9 +6,12 @@ reason on stderr; ``main`` is the only place that turns exceptions into exit cod
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,6 +76,7 @@ def detect(
     save_model: Annotated[Path | None, typer.Option(help="Save the fitted detector to this folder.")] = None,
     events: Annotated[Path | None, typer.Option(help="Write the flagged events (one row each) to this CSV.")] = None,
     min_gap: Annotated[int, typer.Option(help="Merge events separated by at most this many unflagged steps.")] = 0,
+    sort: Annotated[bool, typer.Option(help="Sort rows by timestamp (default: refuse rows out of time order).")] = False,
 ) -> None:
     """Fit METHOD on TRAIN and write one anomaly score per time step of TEST.
 
@@ -97,8 +101,11 @@ def detect(
         det.set_params(threshold=threshold)
         parse_threshold(threshold)
     det.validate_params()
-    x_train = read_series(train, label_column=label_column, timestamp_column=timestamp_column, nan_policy=nan_policy)
-    x_test = read_series(test, label_column=label_column, timestamp_column=timestamp_column, nan_policy=nan_policy)
+    with _warnings_to_stderr():
+        x_train = read_series(train, label_column=label_column, timestamp_column=timestamp_column,
+                              nan_policy=nan_policy, sort=sort)
+        x_test = read_series(test, label_column=label_column, timestamp_column=timestamp_column,
+                             nan_policy=nan_policy, sort=sort)
     check_same_channels(x_train.channels, x_test.channels, train_source=str(train), test_source=str(test))
     t0 = time.perf_counter()
     with console.status(f"fitting {method} on {x_train.values.shape[0]} steps"):
@@ -134,6 +141,21 @@ def detect(
         console.print(f"wrote {len(event_table)} events to [bold]{events}[/]")
     if metrics is not None:
         _print_metrics(metrics)
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Show the readers' data warnings (gaps, duplicates kept) as one ``warning:`` line each on stderr."""
+    from augury.data.timestamps import TimestampWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TimestampWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, TimestampWarning):
+            print(f"augury: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _report_flags(scores: np.ndarray, threshold: float, source: str, train_scores: np.ndarray, index: Any,
@@ -353,6 +375,16 @@ _register_predict_command()
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: exit 0 on success, 2 with a one-line reason on a user mistake."""
+    from augury.data.timestamps import CLI_SPELLING
+
+    token = CLI_SPELLING.set(True)  # error hints name the command line's flags (--sort, not sort=True)
+    try:
+        _main(argv)
+    finally:
+        CLI_SPELLING.reset(token)
+
+
+def _main(argv: list[str] | None) -> None:
     from augury.utils.atomic import exit_on_sigterm
 
     exit_on_sigterm()
