@@ -36,12 +36,23 @@ def write_native(folder: Path, seed: int, *, anomalies: bool = True, n: int = 40
     return folder
 
 
+def write_short(folder: Path) -> Path:
+    """A 10-step dataset: shorter than the window of the windowed detectors (pca: 16)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    np.save(folder / "train.npy", rng.normal(size=(10, 2)).astype(np.float32))
+    np.save(folder / "test.npy", rng.normal(size=(10, 2)).astype(np.float32))
+    np.save(folder / "test_label.npy", (np.arange(10) == 4).astype(np.uint8))
+    return folder
+
+
 @pytest.fixture
 def data_root(tmp_path) -> Path:
     root = tmp_path / "data"
     write_native(root / "A", 0)
     write_native(root / "B", 1)
-    write_native(root / "NoAnomaly", 2, anomalies=False)  # every run on it fails in the metrics
+    write_native(root / "NoAnomaly", 2, anomalies=False)  # scored by false-alarm metrics only
+    write_short(root / "Short")  # 10 steps: every pca run (window 16) fails with a DataError
     return root
 
 
@@ -59,17 +70,22 @@ def jsonl_rows(out: Path) -> list[dict]:
 
 def test_grid_writes_contract_columns_records_failures_and_continues(data_root, tmp_path):
     out = tmp_path / "out"
-    res = invoke("--dataset", "NoAnomaly,A", "--method", "iforest,pca", "--data-root", str(data_root),
+    res = invoke("--dataset", "Short,NoAnomaly,A", "--method", "pca,iforest", "--data-root", str(data_root),
                  "--out", str(out), "--compare-paper")
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "results.csv")
     assert list(table.columns[: len(LEAD_COLUMNS)]) == LEAD_COLUMNS
     assert set(CONTRACT_METRICS) <= set(table.columns) and "paper_source" in table
     by = table.set_index(["dataset", "method"])
-    # The failing dataset came first in the grid; the runs after it still ran.
-    assert set(by.loc["NoAnomaly", "status"]) == {"failed"} and set(by.loc["A", "status"]) == {"ok"}
-    assert by.loc["NoAnomaly", CONTRACT_METRICS + ["wall_s"]].isna().all().all()  # no zeros for failures
-    assert by.loc["NoAnomaly", "error"].str.contains("MetricError").all()
+    # The failing run came first in the grid; the runs after it still ran.
+    assert by.loc[("Short", "pca"), "status"] == "failed" and set(by.loc["A", "status"]) == {"ok"}
+    assert by.loc[("Short", "pca"), CONTRACT_METRICS + ["wall_s"]].isna().all()  # no zeros for failures
+    assert "DataError" in by.loc[("Short", "pca"), "error"]
+    # No labelled anomaly: no AUC or F1, but the false alarms are counted.
+    quiet = by.loc["NoAnomaly"]
+    assert set(quiet["status"]) == {"ok"} and quiet["auc_roc"].isna().all()
+    assert ((quiet["flagged_fraction_train"] >= 0) & (quiet["events_per_1k_train"] >= 0)).all()
+    assert (quiet["n_labelled_events"] == 0).all()
     ok = by.loc["A"]
     assert ((ok["auc_roc"] > 0.5) & (ok["coverage"] == 1.0) & (ok["n_test"] == 400)).all()
     assert (ok["peak_mem_mb"] >= ok["rss_before_mb"]).all() and (ok["wall_s"] > 0).all()
@@ -81,7 +97,7 @@ def test_grid_writes_contract_columns_records_failures_and_continues(data_root, 
 
 def test_rerun_skips_finished_runs_and_retries_failed_ones(data_root, tmp_path):
     out = tmp_path / "out"
-    args = ("--dataset", "A,NoAnomaly", "--method", "pca", "--data-root", str(data_root), "--out", str(out))
+    args = ("--dataset", "A,Short", "--method", "pca", "--data-root", str(data_root), "--out", str(out))
     assert invoke(*args).exit_code == 0
     first = jsonl_rows(out)
     res = invoke(*args)

@@ -26,8 +26,12 @@ def results_dir(tmp_path_factory):
         np.save(root / name / "train.npy", ds.train)
         np.save(root / name / "test.npy", ds.test)
         np.save(root / name / "test_label.npy", ds.test_labels if labelled else 0 * ds.test_labels)
+    (root / "Short").mkdir()  # 10 steps: pca (window 16) fails with a DataError, iforest (window 1) runs
+    np.save(root / "Short" / "train.npy", np.random.default_rng(0).normal(size=(10, 2)).astype(np.float32))
+    np.save(root / "Short" / "test.npy", np.random.default_rng(1).normal(size=(10, 2)).astype(np.float32))
+    np.save(root / "Short" / "test_label.npy", (np.arange(10) == 4).astype(np.uint8))
     out = tmp_path_factory.mktemp("results")
-    run_grid(expand_grid(["CalIt2", "Flat"], ["pca", "iforest"], data_root=root), out)
+    run_grid(expand_grid(["CalIt2", "Flat", "Short"], ["pca", "iforest"], data_root=root), out)
     return out
 
 
@@ -43,19 +47,19 @@ def test_report_names_each_run_and_writes_its_plot(results_dir):
     assert res.exit_code == 0, res.output
     page = (results_dir / "report.html").read_text(encoding="utf-8")
     ok_runs = sorted(p.stem for p in (results_dir / "scores").glob("*.npz"))
-    assert len(ok_runs) == 2
+    assert len(ok_runs) == 5  # the anomaly-free series is scored too (false-alarm metrics)
     for run_id in ok_runs:
         png = results_dir / "plots" / f"{run_id}.png"
         assert png.stat().st_size > 1000 and png.read_bytes().startswith(b"\x89PNG")
         assert f'id="{run_id}"' in page and f"plots/{run_id}.png" in page
-    assert page.count("data:image/png;base64,") == 2  # self-contained: plots embedded
+    assert page.count("data:image/png;base64,") == 5  # self-contained: plots embedded
     assert "<script" not in page
 
 
 def test_report_shows_failures_baseline_paper_numbers_and_best_marks(results_dir):
     invoke(str(results_dir))
     page = (results_dir / "report.html").read_text(encoding="utf-8")
-    assert "Failed runs" in page and page.count("MetricError") == 2  # the two runs on unlabelled data
+    assert "Failed runs" in page and page.count("DataError") == 1  # pca on the 10-step series
     for column in ("auc_roc", "vus_pr", "pa_f1", "random_pa_f1", "paper_auc_roc"):
         assert f"<th class=\"\">{column}</th>" in page
     # pca on CalIt2 has a published AUC-ROC (VAN-AD, table II); it appears in the table.
@@ -69,7 +73,7 @@ def test_report_shows_failures_baseline_paper_numbers_and_best_marks(results_dir
 def test_report_writes_to_another_folder_and_rejects_a_non_results_folder(results_dir, tmp_path):
     res = invoke(str(results_dir), "--out", str(tmp_path / "site"))
     assert res.exit_code == 0 and (tmp_path / "site" / "report.html").exists()
-    assert len(list((tmp_path / "site" / "plots").glob("*.png"))) == 2
+    assert len(list((tmp_path / "site" / "plots").glob("*.png"))) == 5
     res = invoke(str(tmp_path / "empty"))
     assert isinstance(res.exception, DataError) and "no results.jsonl" in str(res.exception)
 

@@ -124,11 +124,11 @@ def detect(
         frame["anomaly"] = strategy.apply(scores)
     event_table = _report_flags(scores, float(strategy.threshold_), source, train_ref, x_test.index, min_gap)
     metrics = None
-    if x_test.labels is not None and x_test.labels.any():
-        from augury.metrics import evaluate
+    if x_test.labels is not None:
+        from augury.metrics.protocols import evaluate_protocols
 
-        metrics = {method: evaluate(x_test.labels, scores, threshold=float(strategy.threshold_), n_seeds=10,
-                                    threshold_source=source)}
+        metrics = {method: evaluate_protocols(x_test.labels, scores, train_ref, float(strategy.threshold_),
+                                              train_threshold_source=source, seeds=range(10))}
     with atomic_open(out, "w") as fh:
         frame.to_csv(fh)
     if events is not None:
@@ -201,20 +201,27 @@ def _check_output_file(path: Path) -> None:
 
 
 def _print_metrics(results: dict[str, dict[str, Any]]) -> None:
-    """One row per method: threshold-free metrics, then PA-F1 beside the random baseline's."""
+    """One column per method, one row per metric: threshold-free metrics, then PA-F1 under each threshold
+    protocol beside the random baseline's (names as in :mod:`augury.metrics.protocols`)."""
     from augury.metrics.baseline import format_interval
 
-    table = Table(title="test metrics (PA-F1 at the train-score threshold, beside a random scorer flagging as many "
-                        "steps: mean [95 % interval over seeds])")
-    cols = ["auc_roc", "auc_pr", "vus_roc", "vus_pr", "pa_f1", "random_pa_f1"]
-    table.add_column("method")
-    for c in cols:
-        table.add_column(c, justify="right")
-    for name, m in results.items():
-        cells = [f"{m[c]:.3f}" if isinstance(m.get(c), float) else "-" for c in cols]
-        # The random baseline's 95 % interval over seeds: is the detector's gap larger than chance?
-        cells[-1] = format_interval(m.get("random_pa_f1"), m.get("random_pa_f1_ci_low"), m.get("random_pa_f1_ci_high"))
-        table.add_row(name, *cells)
+    table = Table(title="test metrics (pa_f1: Anomaly-Transformer threshold on train+test scores; pa_f1_train: "
+                        "threshold on train scores; random_*: a random scorer flagging as many steps, mean "
+                        "[95 % interval over seeds])")
+    rows = ["auc_roc", "auc_pr", "vus_roc", "vus_pr", "pa_f1", "random_pa_f1", "pa_f1_train", "random_pa_f1_train",
+            "flagged_fraction_train", "events_per_1k_train"]
+    table.add_column("metric")
+    for name in results:
+        table.add_column(name, justify="right")
+    for r in rows:
+        cells = []
+        for m in results.values():
+            if r.startswith("random_"):
+                # The random baseline's 95 % interval over seeds: is the detector's gap larger than chance?
+                cells.append(format_interval(m.get(r), m.get(f"{r}_ci_low"), m.get(f"{r}_ci_high")))
+            else:
+                cells.append(f"{m[r]:.3f}" if isinstance(m.get(r), float) else "-")
+        table.add_row(r, *cells)
     console.print(table)
 
 
@@ -283,7 +290,7 @@ def demo(
     """Run detectors on the bundled CalIt2 example, print a results table, plot the scores."""
     from augury.data.formats import load_example
     from augury.detectors.registry import create_detector
-    from augury.metrics import evaluate
+    from augury.metrics.protocols import evaluate_protocols
     from augury.report.plots import plot_scores
 
     if out.exists() and not out.is_dir():
@@ -297,8 +304,9 @@ def demo(
         t0 = time.perf_counter()
         det = create_detector(name, preset="cpu").fit(ds.train)
         scores = det.decision_function(ds.test)
-        results[name] = evaluate(ds.test_labels, scores, threshold=det.threshold_, n_seeds=10,
-                                 threshold_source=f"{det.threshold_strategy_.spec()} of train scores")
+        results[name] = evaluate_protocols(ds.test_labels, scores, det.decision_scores_, det.threshold_,
+                                           train_threshold_source=f"{det.threshold_strategy_.spec()} of train "
+                                                                  "scores", seeds=range(10))
         png = plot_scores(out / f"{name}.png", scores, ds.test_labels, threshold=det.threshold_,
                           title=f"{name} on {ds.name} (threshold: {det.threshold_strategy_.spec()} of train scores)")
         console.print(f"{name}: {time.perf_counter() - t0:.1f} s, plot {png}")

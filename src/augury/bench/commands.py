@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 _SHOWN = ["dataset", "method", "seed", "status", "wall_s", "peak_mem_mb", "auc_roc", "auc_pr", "vus_roc", "vus_pr",
-          "pa_f1", "random_pa_f1", "win_f1", "win_auc", "win_auc_ci_low", "win_auc_ci_high"]
+          "pa_f1", "random_pa_f1", "pa_f1_train", "flagged_fraction_train", "win_f1", "win_auc", "win_auc_ci_low", "win_auc_ci_high"]
 
 
 def _split(value: str) -> list[str]:

@@ -45,7 +45,8 @@ def _build_detector(spec: RunSpec) -> Any:
 
 def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
     from augury.data.loaders import load_dataset
-    from augury.metrics import at_threshold, evaluate
+    from augury.metrics import at_threshold
+    from augury.metrics.protocols import evaluate_protocols
 
     t0 = time.perf_counter()
     ds = load_dataset(spec.source, spec.data_root)
@@ -59,9 +60,12 @@ def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
     t3 = time.perf_counter()
     # Anomaly-Transformer protocol: percentile of train + test scores (it peeks at test scores,
     # never at labels); recorded in pa_threshold_protocol so no one mistakes it for deployable.
+    # The detector's own train-score threshold gives the *_train columns (augury.metrics.protocols).
     threshold = at_threshold(det.decision_scores_, scores, spec.anomaly_ratio)
-    metrics = evaluate(ds.test_labels, scores, window=spec.vus_window, thresholds=spec.vus_thresholds,
-                       threshold=threshold, threshold_source="at_percentile")
+    metrics = evaluate_protocols(ds.test_labels, scores, det.decision_scores_, det.threshold_,
+                                 anomaly_ratio=spec.anomaly_ratio, window=spec.vus_window,
+                                 thresholds=spec.vus_thresholds,
+                                 train_threshold_source=f"{det.threshold_strategy_.spec()} of train scores")
     row.update(metrics)
     row.update(fit_s=t2 - t1, score_s=t3 - t2, eval_s=time.perf_counter() - t3, wall_s=t3 - t1,
                pa_threshold_protocol=PA_THRESHOLD_PROTOCOL, anomaly_ratio=spec.anomaly_ratio)

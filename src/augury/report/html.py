@@ -29,6 +29,8 @@ GROUPS: list[tuple[str, list[str]]] = [
                                 "vus_pr", "paper_vus_pr"]),
     ("point-adjusted (AT percentile threshold)", ["pa_precision", "pa_recall", "pa_f1", "random_pa_f1",
                                                   "paper_pa_f1"]),
+    ("train-score threshold (deployable)", ["pa_f1_train", "random_pa_f1_train", "point_f1_train",
+                                            "flagged_fraction_train", "events_per_1k_train"]),
     ("early warning (window level, no PA)", ["win_precision", "win_recall", "win_f1", "win_auc", "paper_win_f1",
                                              "paper_win_auc"]),
     ("cost", ["wall_s", "peak_mem_mb"]),
