@@ -95,12 +95,16 @@ def test_grid_writes_contract_columns_records_failures_and_continues(data_root, 
             assert z["scores"].shape == (400,) and z["labels"].shape == (400,) and np.isfinite(z["threshold"])
 
 
-def test_rerun_skips_finished_runs_and_retries_failed_ones(data_root, tmp_path):
+def test_rerun_skips_finished_runs_and_data_failures_unless_asked(data_root, tmp_path):
     out = tmp_path / "out"
     args = ("--dataset", "A,Short", "--method", "pca", "--data-root", str(data_root), "--out", str(out))
     assert invoke(*args).exit_code == 0
     first = jsonl_rows(out)
+    assert first[1]["status"] == "failed" and first[1]["failure_kind"] == "data"
     res = invoke(*args)
+    assert res.exit_code == 0 and "resuming: 2 of 2 runs already finished" in res.output
+    assert jsonl_rows(out) == first  # the DataError is not retried
+    res = invoke(*args, "--retry-failed")
     assert res.exit_code == 0 and "resuming: 1 of 2 runs already finished" in res.output
     second = jsonl_rows(out)
     assert second[:2] == first and len(second) == 3 and second[2]["status"] == "failed"
@@ -113,12 +117,14 @@ def test_seeds_give_one_row_each_with_distinct_hashes_plus_their_mean(data_root,
                  "--out", str(out), "--workers", "2")
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "results.csv")
-    # Two workers: the seeds finish in either order; the mean row comes last.
-    assert list(table["status"]) == ["ok", "ok", "seed_mean"] and sorted(table["seed"].iloc[:2]) == [0, 1]
-    assert table["config_hash"].iloc[:2].nunique() == 2
+    # Two workers: the seeds finish in either order; results.csv has one row per run, the mean is a summary.
+    assert list(table["status"]) == ["ok", "ok"] and sorted(table["seed"]) == [0, 1]
+    assert table["config_hash"].nunique() == 2
     seeds_in_csv = [line.split(",")[4] for line in (out / "results.csv").read_text().splitlines()[1:]]
-    assert sorted(seeds_in_csv[:2]) == ["0", "1"] and seeds_in_csv[2] == ""
-    assert np.isclose(table["auc_roc"].iloc[2], table["auc_roc"].iloc[:2].mean())
+    assert sorted(seeds_in_csv) == ["0", "1"]
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["status"]) == ["seed_mean"] and summary["seed"].isna().all()
+    assert np.isclose(summary["auc_roc"].iloc[0], table["auc_roc"].mean())
 
 
 def test_fleet_runs_each_entity_and_adds_an_aggregate_row(tmp_path):
@@ -129,10 +135,44 @@ def test_fleet_runs_each_entity_and_adds_an_aggregate_row(tmp_path):
     res = invoke("--dataset", "Fleet", "--method", "pca", "--fleet", "--data-root", str(root), "--out", str(out))
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "results.csv").set_index("dataset")
-    assert list(table.index) == ["Fleet/m-1", "Fleet/m-2", "Fleet"]
-    assert list(table["status"]) == ["ok", "ok", "aggregate"]
-    assert np.isclose(table.loc["Fleet", "auc_roc"], table.loc[["Fleet/m-1", "Fleet/m-2"], "auc_roc"].mean())
+    assert list(table.index) == ["Fleet/m-1", "Fleet/m-2"] and list(table["status"]) == ["ok", "ok"]
+    summary = pd.read_csv(out / "summary.csv").set_index("dataset")
+    assert list(summary.index) == ["Fleet"] and list(summary["status"]) == ["aggregate"]
+    assert np.isclose(summary.loc["Fleet", "auc_roc"], table["auc_roc"].mean())
     assert len(jsonl_rows(out)) == 2  # the aggregate is derived, not a run
+
+
+def test_nab_like_fleet_compares_methods_on_the_same_entities(tmp_path):
+    """Must-show: a fleet with anomaly-free series and one series a method cannot run (iforest, pca)."""
+    root = tmp_path / "data"
+    write_native(root / "NABish" / "artificialNoAnomaly__flat", 0, anomalies=False)
+    write_native(root / "NABish" / "realKnownCause__a", 1)
+    write_native(root / "NABish" / "realKnownCause__b", 2)
+    write_short(root / "NABish" / "realTweets__short")  # pca (window 16) fails on it with a DataError
+    out = tmp_path / "out"
+    args = ("--dataset", "NABish", "--method", "iforest,pca", "--fleet", "--data-root", str(root),
+            "--out", str(out), "--set", "max_train_windows=5000", "--threshold", "top:2")
+    res = invoke(*args[:-4], "--threshold", "top:2")
+    assert res.exit_code == 0, res.output
+    assert "ETA" in res.output
+    table = pd.read_csv(out / "results.csv")
+    assert len(table) == 8 and len(jsonl_rows(out)) == 8  # exactly one row per run
+    failed = table[table["status"] == "failed"]
+    assert list(failed["dataset"]) == ["NABish/realTweets__short"] and list(failed["method"]) == ["pca"]
+    quiet = table[table["dataset"].str.contains("NoAnomaly")]
+    assert set(quiet["status"]) == {"ok"} and quiet["flagged_fraction_train"].notna().all()
+    assert set(table.loc[table["status"] == "ok", "threshold_train_source"]) == {"top:2 of train scores"}
+    summary = pd.read_csv(out / "summary.csv").set_index("method")
+    # Both aggregates cover the same 3 entities: iforest's short-series run is left out, and counted.
+    assert list(summary["n_entities"]) == [3, 3]
+    assert summary.loc["iforest", "n_excluded"] == 1 and summary.loc["pca", "n_failed"] == 1
+    ok = table[(table["status"] == "ok") & (table["method"] == "iforest") & ~table["dataset"].str.contains("short")]
+    assert np.isclose(summary.loc["iforest", "auc_roc"], ok["auc_roc"].mean())  # AUC: over the labelled two
+    res = invoke(*args[:-4], "--threshold", "top:2")
+    assert res.exit_code == 0 and "resuming: 8 of 8 runs already finished" in res.output
+    assert len(jsonl_rows(out)) == 8  # the rerun retried nothing
+    res = invoke(*args[:-2])  # --set takes part in the config hash: new runs
+    assert res.exit_code == 0 and len(pd.read_csv(out / "results.csv")) == 16
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-_SHOWN = ["dataset", "method", "seed", "status", "wall_s", "peak_mem_mb", "auc_roc", "auc_pr", "vus_roc", "vus_pr",
+_SHOWN = ["dataset", "method", "seed", "status", "n_entities", "wall_s", "peak_mem_mb", "auc_roc", "auc_pr", "vus_roc", "vus_pr",
           "pa_f1", "random_pa_f1", "pa_f1_train", "flagged_fraction_train", "win_f1", "win_auc", "win_auc_ci_low", "win_auc_ci_high"]
 
 
@@ -48,6 +48,12 @@ def bench_command(
                                                                         "columns from the papers' tables.")] = False,
     fleet: Annotated[bool, typer.Option("--fleet", help="Run each entity of a collection (e.g. SMD machines) "
                                                         "separately, plus an aggregate row.")] = False,
+    set_: Annotated[list[str], typer.Option("--set", help="Override a hyper-parameter of every method: "
+                                                          "KEY=VALUE.")] = [],  # noqa: B006
+    threshold: Annotated[str | None, typer.Option(help="Train-score threshold rule of the *_train metrics, "
+                                                       "e.g. top:1 or spot:1e-3.")] = None,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also rerun runs that failed on their data "
+                                                                      "(by default recorded once).")] = False,
 ) -> None:
     """Run every (dataset, method, seed) and write results.csv / results.jsonl to OUT; reruns resume."""
     from augury.bench.executors import BenchError
@@ -61,11 +67,18 @@ def bench_command(
     if out.exists() and not out.is_dir():
         raise BenchError(f"{out}: exists and is not a folder; --out expects a results folder")
     console = Console(stderr=True)
+    from augury.cli import _parse_overrides
+    from augury.metrics.thresholds import parse_threshold
+
+    overrides = _parse_overrides(set_)
+    if threshold is not None:
+        parse_threshold(threshold)
+        overrides["threshold"] = threshold
     specs = expand_grid(_split(dataset), _split(method), task=task, preset=preset,
-                        seeds=seeds, data_root=data_root, fleet=fleet)
+                        seeds=seeds, data_root=data_root, fleet=fleet, overrides=overrides)
     t0 = time.perf_counter()
     table = run_grid(specs, out, executor=executor, workers=workers, ray_address=ray_address,
-                     compare_paper=compare_paper, console=console)
+                     compare_paper=compare_paper, console=console, retry_failed=retry_failed)
     # Off a terminal (CI logs, pipes) rich would squeeze the table into 80 columns.
     stdout = Console()
     _print_table(table, stdout if stdout.is_terminal else Console(width=200))

@@ -9,7 +9,14 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from augury.bench.config import TASKS, RunSpec, anomaly_ratio_for
 from augury.bench.executors import BenchError, execute
@@ -17,12 +24,14 @@ from augury.bench.store import ResultStore
 from augury.data.loaders import DATA_ENV, resolve_root
 
 
-def _resolve_params(method: str, preset: str, seed: int) -> dict[str, Any]:
+def _resolve_params(method: str, preset: str, seed: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     from augury.detectors.registry import create_detector, get_detector_class
 
     # Seed the detector itself when it has a seed parameter, so seeds change the model.
-    overrides = {"seed": seed} if "seed" in get_detector_class(method)._get_param_names() else {}
-    return create_detector(method, preset, **overrides).get_params()
+    seeded = {"seed": seed} if "seed" in get_detector_class(method)._get_param_names() else {}
+    det = create_detector(method, preset, **{**(overrides or {}), **seeded})
+    det.validate_params()  # a bad --set value is refused before any run
+    return det.get_params()
 
 
 def _predictor_infos(methods: Sequence[str], preset: str, seeds: int) -> tuple[dict[str, Any], dict]:
@@ -81,8 +90,12 @@ def expand_grid(
     seeds: int = 1,
     data_root: str | Path | None = None,
     fleet: bool = False,
+    overrides: dict[str, Any] | None = None,
 ) -> list[RunSpec]:
     """All runs of the grid in a stable order (dataset, method, seed); seeds are ``0..seeds-1``.
+
+    ``overrides`` (``--set KEY=VALUE``, ``--threshold SPEC``) replace preset hyper-parameters of
+    every detector; they are part of each run's config hash.
 
     Raises :class:`BenchError` (or the data layer's errors) before anything runs when a method,
     preset, task or dataset is unusable.
@@ -97,7 +110,7 @@ def expand_grid(
         infos, params = _predictor_infos(methods, preset, seeds)
     else:
         infos = _check_methods(methods, task)
-        params = {(m, s): _resolve_params(m, preset, s) for m in methods for s in range(seeds)}
+        params = {(m, s): _resolve_params(m, preset, s, overrides) for m in methods for s in range(seeds)}
     # Resolved here (default $AUGURY_DATA) so that workers do not depend on their environment.
     root = str(resolve_root(data_root).resolve()) if data_root is not None or os.environ.get(DATA_ENV) else None
     specs = []
@@ -120,30 +133,34 @@ def run_grid(
     ray_address: str | None = None,
     compare_paper: bool = False,
     console: Console | None = None,
+    retry_failed: bool = False,
 ) -> pd.DataFrame:
     """Run every spec not already finished in ``out`` and return the regenerated results table.
 
     Each result is recorded by this (driver) process the moment it arrives, so an interrupted
-    grid resumes where it stopped. A failed run is recorded with its error and the grid goes on.
+    grid resumes where it stopped. A failed run is recorded with its error and the grid goes on;
+    a deterministic failure (bad data or parameters) is not rerun unless ``retry_failed``.
     """
     console = console or Console(stderr=True)
     store = ResultStore(out)
     with store.lock():
-        return _run_locked(specs, store, executor, workers, ray_address, compare_paper, console)
+        return _run_locked(specs, store, executor, workers, ray_address, compare_paper, console, retry_failed)
 
 
 def _run_locked(specs: Sequence[RunSpec], store: ResultStore, executor: str, workers: int | None,
-                ray_address: str | None, compare_paper: bool, console: Console) -> pd.DataFrame:
+                ray_address: str | None, compare_paper: bool, console: Console,
+                retry_failed: bool = False) -> pd.DataFrame:
     out = store.root
-    done = store.finished_keys()
+    done = store.finished_keys(retry_failed)
     if store.skipped_lines:
         console.print(f"[yellow]skipped {store.skipped_lines} unreadable line(s) of {store.jsonl}[/]")
     todo = [s for s in specs if s.key not in done]
     if len(todo) < len(specs):
-        console.print(f"resuming: {len(specs) - len(todo)} of {len(specs)} runs already finished in {out}")
+        console.print(f"resuming: {len(specs) - len(todo)} of {len(specs)} runs already finished in {out} "
+                      "(failures from bad data count as finished; --retry-failed reruns them)")
     failed = 0
     columns = (TextColumn("[bold]bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.description}"))
+               TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"))
     # Nothing to do: start no process pool and no Ray. Connecting (Ray) happens before the bar shows.
     results = execute(todo, executor, workers, ray_address) if todo else ()
     with Progress(*columns, console=console, transient=False) as progress:
@@ -158,5 +175,6 @@ def _run_locked(specs: Sequence[RunSpec], store: ResultStore, executor: str, wor
             progress.update(bar, advance=1, description=f"{row['dataset']} {row['method']} s{row['seed']}: {row['status']}")
     table = store.write_csv(compare_paper)
     if failed:
-        console.print(f"[yellow]{failed} run(s) failed; rerun the same command to retry them[/]")
+        console.print(f"[yellow]{failed} run(s) failed; rerun the same command to retry those that did not fail "
+                      "on their data (--retry-failed: all)[/]")
     return table

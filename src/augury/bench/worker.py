@@ -144,10 +144,19 @@ def execute_run(spec_dict: dict[str, Any], threads: int | None = None,
                                     "augury_version", "rss_before_mb", "threads", "n_train", "n_test", "n_channels")
                 if k in row}
         row = {**keep, "status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
-               "traceback": traceback.format_exc(limit=8)}
+               "traceback": traceback.format_exc(limit=8), "failure_kind": _failure_kind(exc)}
     row["run_s"] = time.perf_counter() - started
     row["peak_mem_mb"] = _peak_rss_mb()
     return {"row": row, "arrays": arrays}
+
+
+def _failure_kind(exc: BaseException) -> str:
+    """``"data"`` for a failure that a rerun would repeat (bad data, parameters or metric input),
+    else ``"run"`` (e.g. out of memory, a bug): see :data:`augury.bench.store.DETERMINISTIC`."""
+    from augury.bench.store import DETERMINISTIC
+    from augury.errors import DataError, MetricError, ParameterError
+
+    return DETERMINISTIC if isinstance(exc, DataError | MetricError | ParameterError) else "run"
 
 
 def failed_result(spec: RunSpec, error: str) -> dict[str, Any]:
