@@ -102,3 +102,4 @@ def test_cli_calibrated_fixed_threshold(tmp_path, capsys, spike_series):
     scores = pd.read_csv(tmp_path / "s.csv")
     assert scores.loc[spike, "anomaly"] == 1
     assert 0 < scores["anomaly"].mean() < 0.2
+
