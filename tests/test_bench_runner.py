@@ -175,6 +175,25 @@ def test_nab_like_fleet_compares_methods_on_the_same_entities(tmp_path):
     assert res.exit_code == 0 and len(pd.read_csv(out / "results.csv")) == 16
 
 
+def test_bench_scores_a_saved_model_without_training(data_root, tmp_path):
+    from augury.data.loaders import load_dataset
+    from augury.detectors.registry import create_detector
+
+    ds = load_dataset("A", data_root)
+    det = create_detector("pca").fit(ds.train)
+    det.save(tmp_path / "model")
+    out = tmp_path / "out"
+    res = invoke("--dataset", "A", "--model", str(tmp_path / "model"), "--data-root", str(data_root), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    row = pd.read_csv(out / "results.csv").iloc[0]
+    assert row["status"] == "ok" and row["method"] == "pca" and row["fit_s"] == 0.0
+    with np.load(out / row["scores_file"]) as z:
+        np.testing.assert_allclose(z["scores"], det.decision_function(ds.test).astype(np.float32))
+    res = invoke("--dataset", "A", "--model", str(tmp_path / "model"), "--method", "iforest",
+                 "--data-root", str(data_root), "--out", str(out))
+    assert isinstance(res.exception, AuguryError) and "holds a pca detector" in str(res.exception)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

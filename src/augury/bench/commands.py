@@ -33,7 +33,7 @@ def _print_table(df: pd.DataFrame, console: Console) -> None:
 
 def bench_command(
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name(s) or path(s), comma-separated.")],
-    method: Annotated[str, typer.Option("--method", "-m", help="Detector name(s), comma-separated.")],
+    method: Annotated[str, typer.Option("--method", "-m", help="Detector name(s), comma-separated.")] = "",
     task: Annotated[str, typer.Option(help="detect (per-step scores) or predict (early warning).")] = "detect",
     preset: Annotated[str, typer.Option(help="Hyper-parameter preset: cpu or paper.")] = "cpu",
     seeds: Annotated[int, typer.Option(help="Runs per (dataset, method) with seeds 0..N-1.")] = 1,
@@ -52,6 +52,8 @@ def bench_command(
                                                           "KEY=VALUE.")] = [],  # noqa: B006
     threshold: Annotated[str | None, typer.Option(help="Train-score threshold rule of the *_train metrics, "
                                                        "e.g. top:1 or spot:1e-3.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Score a detector saved by `augury detect --save-model` "
+                                                    "instead of training one.")] = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also rerun runs that failed on their data "
                                                                       "(by default recorded once).")] = False,
 ) -> None:
@@ -75,7 +77,7 @@ def bench_command(
         parse_threshold(threshold)
         overrides["threshold"] = threshold
     specs = expand_grid(_split(dataset), _split(method), task=task, preset=preset,
-                        seeds=seeds, data_root=data_root, fleet=fleet, overrides=overrides)
+                        seeds=seeds, data_root=data_root, fleet=fleet, overrides=overrides, model=model)
     t0 = time.perf_counter()
     table = run_grid(specs, out, executor=executor, workers=workers, ray_address=ray_address,
                      compare_paper=compare_paper, console=console, retry_failed=retry_failed)

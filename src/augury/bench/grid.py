@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,6 +50,22 @@ def _predictor_infos(methods: Sequence[str], preset: str, seeds: int) -> tuple[d
     return {m: infos[m.partition(":")[0]] for m in methods}, params
 
 
+def _saved_model(path: str | Path, methods: Sequence[str], task: str, seeds: int,
+                 overrides: dict[str, Any] | None) -> tuple[list[str], dict, dict[str, str]]:
+    """``--model DIR``: the saved detector's name, its parameters and ``{"path", "checksum"}``."""
+    from augury.detectors.base import load_detector
+    from augury.detectors.model_format import CONFIG_FILE
+
+    if task != "detect" or seeds != 1 or overrides:
+        raise BenchError("--model scores one saved detector: it takes no --task predict, --seeds, --set or "
+                         "--threshold (the model keeps its own)")
+    det = load_detector(path)  # refuses a foreign or edited folder before any run
+    if methods and list(methods) != [det.name]:
+        raise BenchError(f"--model {path} holds a {det.name} detector; drop --method or give --method {det.name}")
+    checksum = json.loads((Path(path) / CONFIG_FILE).read_text())["checksum"]
+    return [det.name], {(det.name, 0): det.get_params()}, {"path": str(Path(path).resolve()), "checksum": checksum}
+
+
 def _check_methods(methods: Sequence[str], task: str) -> dict[str, Any]:
     from augury.detectors.registry import list_detectors
 
@@ -91,11 +108,14 @@ def expand_grid(
     data_root: str | Path | None = None,
     fleet: bool = False,
     overrides: dict[str, Any] | None = None,
+    model: str | Path | None = None,
 ) -> list[RunSpec]:
     """All runs of the grid in a stable order (dataset, method, seed); seeds are ``0..seeds-1``.
 
     ``overrides`` (``--set KEY=VALUE``, ``--threshold SPEC``) replace preset hyper-parameters of
-    every detector; they are part of each run's config hash.
+    every detector; they are part of each run's config hash. ``model`` (``--model DIR``) scores a
+    detector saved by ``augury detect --save-model`` instead of training one: ``methods`` must be
+    empty or its name, and the run's hash includes the model's checksum.
 
     Raises :class:`BenchError` (or the data layer's errors) before anything runs when a method,
     preset, task or dataset is unusable.
@@ -104,9 +124,13 @@ def expand_grid(
         raise BenchError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     if seeds < 1:
         raise BenchError(f"--seeds must be >= 1, got {seeds}")
-    if not datasets or not methods:
-        raise BenchError("need at least one dataset and one method")
-    if task == "predict":
+    if not datasets or not (methods or model is not None):
+        raise BenchError("need at least one dataset and one method (or --model)")
+    saved = None
+    if model is not None:
+        methods, params, saved = _saved_model(model, methods, task, seeds, overrides)
+        infos = _check_methods(methods, task)
+    elif task == "predict":
         infos, params = _predictor_infos(methods, preset, seeds)
     else:
         infos = _check_methods(methods, task)
@@ -120,7 +144,8 @@ def expand_grid(
                 for seed in range(seeds):
                     specs.append(RunSpec(dataset=name, source=source, data_root=root, method=method,
                                          target=infos[method].target, preset=preset, task=task, seed=seed,
-                                         params=params[method, seed], anomaly_ratio=anomaly_ratio_for(name)))
+                                         params=params[method, seed], anomaly_ratio=anomaly_ratio_for(name),
+                                         model=saved))
     return specs
 
 

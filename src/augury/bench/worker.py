@@ -52,10 +52,16 @@ def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
     ds = load_dataset(spec.source, spec.data_root)
     row.update(n_train=int(ds.train.shape[0]), n_test=int(ds.test.shape[0]), n_channels=ds.n_channels,
                load_s=time.perf_counter() - t0)
-    det = _build_detector(spec)
-    t1 = time.perf_counter()
-    det.fit(ds.train)
-    t2 = time.perf_counter()
+    if spec.model is not None:  # bench --model: score the saved detector, no training (fit_s = 0)
+        from augury.detectors.base import load_detector
+
+        det = load_detector(spec.model["path"])
+        t1 = t2 = time.perf_counter()
+    else:
+        det = _build_detector(spec)
+        t1 = time.perf_counter()
+        det.fit(ds.train)
+        t2 = time.perf_counter()
     scores = det.decision_function(ds.test)
     t3 = time.perf_counter()
     # Anomaly-Transformer protocol: percentile of train + test scores (it peeks at test scores,
