@@ -1,6 +1,6 @@
 """AMAD on real benchmarks (MSL, SMD) under the Anomaly-Transformer protocol, plus honest metrics.
 
-For each run: fit on train (early stopping on the last 20 % of train), score test, then
+For each run: fit on train (validation windows held out across the series, ``val_split``), score test, then
 
 - AT protocol (spec §5): δ = percentile(train energy ∪ test energy, 100 − ar), ar = 1 (MSL) or
   0.5 (SMD); pred = score > δ; AT point adjustment (index-0 quirk kept) → PA precision/recall/F1.

@@ -98,8 +98,10 @@ def _covering_sums(scores: np.ndarray, starts: np.ndarray, n_steps: int, window:
     hi = np.searchsorted(st, t, side="right") - 1
     lo = np.searchsorted(st, t - window, side="right")
     n_cover = np.maximum(hi - lo + 1, 0)
+    # Steps with fewer covering windows than the pass number read a trailing 0.0: a plain gather
+    # over the whole series is ~5× faster than masked updates, and adding 0.0 changes no sum.
+    padded = np.append(sc, 0.0)
     sums = np.zeros(n_steps, dtype=np.float64)
     for j in range(int(n_cover.max()) if n_steps else 0):
-        take = n_cover > j
-        sums[take] += sc[hi[take] - j]
+        sums += padded[np.where(n_cover > j, hi - j, sc.shape[0])]
     return sums
