@@ -52,8 +52,13 @@ def test_report_names_each_run_and_writes_its_plot(results_dir):
         png = results_dir / "plots" / f"{run_id}.png"
         assert png.stat().st_size > 1000 and png.read_bytes().startswith(b"\x89PNG")
         assert f'id="{run_id}"' in page and f"plots/{run_id}.png" in page
-    assert page.count("data:image/png;base64,") == 5  # self-contained: plots embedded
+    assert "data:image/png;base64," not in page  # plots are linked files: the page stays small
     assert "<script" not in page
+    # The verdict comes first: a leaderboard per dataset ranked by VUS-PR, beside chance.
+    assert page.index("<h2>Leaderboard</h2>") < page.index("<h2>Details</h2>") < page.index("Scores over time")
+    board = page[page.index("<h2>Leaderboard</h2>"):page.index("<h2>Details</h2>")]
+    assert "<h3>CalIt2</h3>" in board and "random_vus_pr" in board and 'class="scroll"' in board
+    assert "rendered 5/5 plots" in res.output
 
 
 def test_report_shows_failures_baseline_paper_numbers_and_best_marks(results_dir):

@@ -91,10 +91,17 @@ def report_command(
     results_dir: Annotated[Path, typer.Argument(help="A folder written by `augury bench`.")],
     out: Annotated[Path | None, typer.Option(help="Where to write report.html (default: RESULTS_DIR).")] = None,
 ) -> None:
-    """Write a self-contained report.html (tables, paper numbers, one score plot per run)."""
+    """Write report.html: a leaderboard per dataset first, then the details and one score plot per run (plots/)."""
     from augury.report.html import build_report
 
-    path, skipped = build_report(results_dir, out, return_skipped=True)
+    err = Console(stderr=True)
+    with err.status("rendering the report") as status:
+        def progress(done: int, total: int) -> None:
+            status.update(f"rendering plot {done}/{total}")
+            if not err.is_terminal and (done == total or done % 20 == 0):
+                err.print(f"rendered {done}/{total} plots")  # a log file gets a line every 20 plots
+
+        path, skipped = build_report(results_dir, out, return_skipped=True, progress=progress)
     if skipped:
-        Console(stderr=True).print(f"[yellow]skipped {skipped} unreadable line(s) or score file(s)[/]")
-    Console(stderr=True).print(f"wrote {path}")
+        err.print(f"[yellow]skipped {skipped} unreadable line(s) or score file(s)[/]")
+    err.print(f"wrote {path}")
