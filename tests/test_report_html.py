@@ -91,3 +91,28 @@ def test_best_mask_marks_the_highest_ok_value_per_dataset_only():
         "auc_pr": [0.2, 0.5, None, 0.1, 0.3],
     })
     assert list(best_mask(df, "auc_pr")) == [False, True, False, False, True]
+
+
+def test_score_files_keep_the_top_channels_and_parsed_timestamps_for_the_plots():
+    from augury.bench.worker import _plot_context, _timestamps
+    from augury.data.dataset import Dataset
+
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(200, 5)).astype(np.float32)
+    test = rng.normal(size=(100, 5)).astype(np.float32)
+    test[50:55, 3] = 40.0  # channel d leaves its training range the most, then channel b
+    test[60:70, 1] = 6.0
+    stamps = pd.Index([f"2014-04-01 {h:02d}:{m:02d}:00" for h in range(10) for m in range(0, 60, 6)], name="timestamp")
+    ds = Dataset("x", train, test, np.zeros(100, np.uint8), channels=list("abcde"), meta={"test_index": stamps})
+    ctx = _plot_context(ds)
+    assert ctx["signal"].shape == (100, 3) and ctx["channel_names"][:2].tolist() == ["d", "b"]
+    assert ctx["timestamps"].dtype.kind == "M" and str(ctx["timestamps"][1]).startswith("2014-04-01T00:06")
+    assert _timestamps(pd.Index(["host-a", "host-b"])) == {}
+
+
+def test_report_plots_show_the_raw_signal_and_detected_events(results_dir):
+    with np.load(next((results_dir / "scores").glob("CalIt2__iforest*.npz"))) as z:
+        assert {"signal", "channel_names", "train_threshold"} <= set(z.files)
+        assert z["signal"].shape == (z["scores"].size, 2)  # both channels of a 2-channel dataset
+    page = (results_dir / "report.html").read_text()
+    assert "events flagged by the detector" in page

@@ -75,8 +75,44 @@ def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
     row.update(metrics)
     row.update(fit_s=t2 - t1, score_s=t3 - t2, eval_s=time.perf_counter() - t3, wall_s=t3 - t1,
                pa_threshold_protocol=PA_THRESHOLD_PROTOCOL, anomaly_ratio=spec.anomaly_ratio)
-    return {"scores": scores.astype(np.float32), "labels": ds.test_labels.astype(np.uint8),
-            "threshold": np.float64(threshold)}
+    arrays = {"scores": scores.astype(np.float32), "labels": ds.test_labels.astype(np.uint8),
+              "threshold": np.float64(threshold), "train_threshold": np.float64(det.threshold_)}
+    return arrays | _plot_context(ds)
+
+
+#: raw channels kept beside the scores for the report's plots
+PLOT_CHANNELS = 3
+
+
+def _plot_context(ds: Any) -> dict[str, np.ndarray]:
+    """What the report draws above the scores: the raw test values ``[T, k]`` of the k channels
+    that leave their training range the most (robust z-score, 99th percentile over test), their
+    names and, when the data has them, the test timestamps (datetime64 or numbers)."""
+    med = np.median(ds.train, axis=0)
+    iqr = np.subtract(*np.percentile(ds.train, [75, 25], axis=0))
+    spread = np.where(iqr > 0, iqr, np.maximum(np.std(ds.train, axis=0), 1e-12))
+    deviation = np.percentile(np.abs(ds.test - med) / spread, 99, axis=0) if ds.test.size else np.zeros(ds.n_channels)
+    top = np.argsort(-deviation, kind="stable")[:PLOT_CHANNELS]
+    out = {"signal": ds.test[:, top].astype(np.float32), "channel_names": np.array([str(ds.channels[i]) for i in top])}
+    index = ds.meta.get("test_index")
+    if index is not None and len(index) == ds.test.shape[0]:
+        out.update(_timestamps(index))
+    return out
+
+
+def _timestamps(index: Any) -> dict[str, np.ndarray]:
+    """``{"timestamps": [T]}`` as numbers or naive UTC datetime64 (text dates parsed), or ``{}``
+    when the index is free-form text (a score file holds no Python objects)."""
+    import pandas as pd
+
+    values = np.asarray(index)
+    if np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.datetime64):
+        return {"timestamps": values}
+    try:
+        parsed = pd.to_datetime(pd.Index(index), utc=True, format="mixed")
+    except (ValueError, TypeError, OverflowError):
+        return {}
+    return {} if parsed.hasnans else {"timestamps": parsed.tz_localize(None).to_numpy()}
 
 
 def _run_predict(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from augury.bench.store import ResultStore
+from augury.events import to_events
 from augury.report.leaderboard import RANK_METRIC, leaderboard
 from augury.report.plots import plot_scores
 from augury.utils.atomic import atomic_write_text
@@ -142,13 +143,28 @@ def _plot_run(results_dir: Path, plots_dir: Path, row: pd.Series) -> Path | None
         with np.load(path, allow_pickle=False) as z:
             scores, labels, threshold = (np.asarray(z["scores"], dtype=np.float64), np.asarray(z["labels"]),
                                          float(z["threshold"]))
+            # Score files of older runs hold only the three arrays above.
+            extra = {k: np.asarray(z[k]) for k in ("train_threshold", "signal", "channel_names", "timestamps")
+                     if k in z.files}
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise _Unreadable(scores_file) from exc
     if scores.ndim != 1 or labels.shape != scores.shape or not np.all(np.isfinite(scores)):
         raise _Unreadable(scores_file)
+    signal, stamps = extra.get("signal"), extra.get("timestamps")
+    if (signal is not None and (signal.ndim != 2 or signal.shape[0] != scores.size)) or (
+            stamps is not None and stamps.shape != scores.shape):
+        raise _Unreadable(scores_file)
+    events = None
     title = (f"{row['dataset']} · {row['method']} ({row['preset']}, seed {row['seed']}) — AUC-PR {_fmt(row.get('auc_pr'))}, "
              f"VUS-PR {_fmt(row.get('vus_pr'))}; dashed: AT percentile threshold")
-    return plot_scores(plots_dir / f"{row['run_id']}.png", scores, labels, threshold=threshold, title=title)
+    train_threshold = float(extra["train_threshold"]) if "train_threshold" in extra else float("nan")
+    if np.isfinite(train_threshold):
+        table = to_events(scores, train_threshold)
+        events = list(zip(table["start"].tolist(), (table["end"] + 1).tolist(), strict=True))
+        title += f"; orange: events over the detector's train threshold {train_threshold:.4g}"
+    names = extra["channel_names"].astype(str).tolist() if "channel_names" in extra else None
+    return plot_scores(plots_dir / f"{row['run_id']}.png", scores, labels, threshold=threshold, title=title,
+                       signal=signal, channel_names=names, timestamps=stamps, events=events)
 
 
 def build_report(results_dir: str | Path, out: str | Path | None = None,
@@ -212,7 +228,9 @@ rows are means over the seeds that ran (standard deviations in results.csv).</p>
 {_details_html(df)}
 {f"<h2>Failed runs</h2><ul>{failures}</ul>" if failures else ""}
 <h2>Scores over time</h2>
-<p class="note">One plot per run: test scores, labelled anomaly segments shaded red, the PA threshold dashed.</p>
+<p class="note">One plot per run: the raw values of the (up to 3) channels that leave their training range the most,
+then the test scores, on the data's timestamps when it has them; labelled anomaly segments shaded red, the PA
+threshold dashed, events flagged by the detector's own train threshold marked orange.</p>
 {''.join(figures) or '<p>No saved scores.</p>'}
 </body></html>
 """
