@@ -282,3 +282,39 @@ def test_a_worker_process_that_dies_is_recorded_failed_and_the_grid_goes_on(data
     by = table.set_index("method")
     assert by.loc["crash", "status"] == "failed" and "worker process died" in by.loc["crash", "error"]
     assert by.loc["pca", "status"] == "ok"
+
+
+def test_bench_evaluates_an_imported_scores_file_without_training(data_root, tmp_path):
+    from augury.data.loaders import load_dataset
+    from augury.detectors.registry import create_detector
+
+    ds = load_dataset("A", data_root)
+    det = create_detector("pca").fit(ds.train)
+    test = det.decision_function(ds.test)
+    np.savez(tmp_path / "pca_scores.npz", scores=test, train_scores=det.decision_scores_)
+    pd.DataFrame({"score": test}).to_csv(tmp_path / "mine.csv")  # the layout of `augury detect --out`
+    out = tmp_path / "out"
+    base = ("--dataset", "A", "--data-root", str(data_root), "--out", str(out))
+    assert invoke(*base, "--method", "pca").exit_code == 0
+    res = invoke(*base, "--scores", str(tmp_path / "pca_scores.npz"), "--method", "pca-imported")
+    assert res.exit_code == 0, res.output
+    res = invoke(*base, "--scores", str(tmp_path / "mine.csv"))
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out / "results.csv").set_index("method")
+    assert list(table.index) == ["pca", "pca-imported", "mine"] and set(table["status"]) == {"ok"}
+    trained, imported, csv = table.loc["pca"], table.loc["pca-imported"], table.loc["mine"]
+    assert imported["fit_s"] == 0.0 and csv["wall_s"] == 0.0
+    for col in ("auc_roc", "vus_pr", "pa_f1", "pa_f1_train"):  # train scores given: the same protocols
+        assert np.isclose(imported[col], trained[col], atol=1e-6), col
+    assert np.isclose(csv["auc_roc"], trained["auc_roc"], atol=1e-6)  # threshold-free: identical
+    assert pd.isna(csv["pa_f1_train"]) and "test scores" in csv["pa_threshold_protocol"]
+    assert len(jsonl_rows(out)) == 3
+    np.save(tmp_path / "short.npy", test[:-5])
+    res = invoke(*base, "--scores", str(tmp_path / "short.npy"))
+    assert res.exit_code == 0
+    failed = pd.read_csv(out / "results.csv").set_index("method").loc["short"]
+    assert failed["status"] == "failed" and f"{len(test) - 5} scores for the {len(test)} test steps" in failed["error"]
+    res = invoke(*base, "--scores", str(tmp_path / "mine.csv"), "--seeds", "2")
+    assert isinstance(res.exception, AuguryError) and "--scores evaluates one scores file" in str(res.exception)
+    res = invoke(*base, "--scores", str(tmp_path / "nosuch.csv"))
+    assert isinstance(res.exception, AuguryError) and "no such scores file" in str(res.exception)

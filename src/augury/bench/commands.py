@@ -54,6 +54,10 @@ def bench_command(
                                                        "e.g. top:1 or spot:1e-3.")] = None,
     model: Annotated[Path | None, typer.Option(help="Score a detector saved by `augury detect --save-model` "
                                                     "instead of training one.")] = None,
+    scores: Annotated[Path | None, typer.Option(help="Evaluate a scores file of one dataset's test steps (.csv with a "
+                                                     "'score' column as `augury detect --out` writes, .npy, or .npz "
+                                                     "with scores and train_scores) instead of training; --method "
+                                                     "names it.")] = None,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also rerun runs that failed on their data "
                                                                       "(by default recorded once).")] = False,
 ) -> None:
@@ -77,7 +81,8 @@ def bench_command(
         parse_threshold(threshold)
         overrides["threshold"] = threshold
     specs = expand_grid(_split(dataset), _split(method), task=task, preset=preset,
-                        seeds=seeds, data_root=data_root, fleet=fleet, overrides=overrides, model=model)
+                        seeds=seeds, data_root=data_root, fleet=fleet, overrides=overrides, model=model,
+                        scores=scores)
     t0 = time.perf_counter()
     table = run_grid(specs, out, executor=executor, workers=workers, ray_address=ray_address,
                      compare_paper=compare_paper, console=console, retry_failed=retry_failed)

@@ -66,6 +66,19 @@ def _saved_model(path: str | Path, methods: Sequence[str], task: str, seeds: int
     return [det.name], {(det.name, 0): det.get_params()}, {"path": str(Path(path).resolve()), "checksum": checksum}
 
 
+def _imported_scores(path: str | Path, datasets: Sequence[str], methods: Sequence[str], task: str, seeds: int,
+                     overrides: dict[str, Any] | None, fleet: bool) -> tuple[str, dict[str, str]]:
+    """``--scores FILE``: the name the scores are shown under and ``{"path", "checksum"}``."""
+    from augury.bench.imported import checksum, read_scores
+
+    if task != "detect" or seeds != 1 or overrides or fleet or len(datasets) != 1 or len(methods) > 1:
+        raise BenchError("--scores evaluates one scores file on one dataset: it takes one --dataset, at most one "
+                         "--method (the name to show), and no --task predict, --seeds, --set, --threshold or --fleet")
+    read_scores(path)  # refuses a missing or malformed file before any run
+    name = methods[0] if methods else Path(path).stem
+    return name, {"path": str(Path(path).resolve()), "checksum": checksum(path)}
+
+
 def _check_methods(methods: Sequence[str], task: str) -> dict[str, Any]:
     from augury.detectors.registry import list_detectors
 
@@ -109,13 +122,16 @@ def expand_grid(
     fleet: bool = False,
     overrides: dict[str, Any] | None = None,
     model: str | Path | None = None,
+    scores: str | Path | None = None,
 ) -> list[RunSpec]:
     """All runs of the grid in a stable order (dataset, method, seed); seeds are ``0..seeds-1``.
 
     ``overrides`` (``--set KEY=VALUE``, ``--threshold SPEC``) replace preset hyper-parameters of
     every detector; they are part of each run's config hash. ``model`` (``--model DIR``) scores a
     detector saved by ``augury detect --save-model`` instead of training one: ``methods`` must be
-    empty or its name, and the run's hash includes the model's checksum.
+    empty or its name, and the run's hash includes the model's checksum. ``scores`` (``--scores
+    FILE``, see :mod:`augury.bench.imported`) evaluates imported test scores of one dataset under
+    the name ``methods[0]`` (default: the file's stem); the hash includes the file's checksum.
 
     Raises :class:`BenchError` (or the data layer's errors) before anything runs when a method,
     preset, task or dataset is unusable.
@@ -124,10 +140,15 @@ def expand_grid(
         raise BenchError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     if seeds < 1:
         raise BenchError(f"--seeds must be >= 1, got {seeds}")
-    if not datasets or not (methods or model is not None):
-        raise BenchError("need at least one dataset and one method (or --model)")
-    saved = None
-    if model is not None:
+    if not datasets or not (methods or model is not None or scores is not None):
+        raise BenchError("need at least one dataset and one method (or --model / --scores)")
+    if model is not None and scores is not None:
+        raise BenchError("give --model or --scores, not both")
+    saved = imported = None
+    if scores is not None:
+        name, imported = _imported_scores(scores, datasets, methods, task, seeds, overrides, fleet)
+        methods, params, infos = [name], {(name, 0): {}}, {}
+    elif model is not None:
         methods, params, saved = _saved_model(model, methods, task, seeds, overrides)
         infos = _check_methods(methods, task)
     elif task == "predict":
@@ -143,9 +164,10 @@ def expand_grid(
             for method in methods:
                 for seed in range(seeds):
                     specs.append(RunSpec(dataset=name, source=source, data_root=root, method=method,
-                                         target=infos[method].target, preset=preset, task=task, seed=seed,
+                                         target=infos[method].target if method in infos else "",
+                                         preset=preset, task=task, seed=seed,
                                          params=params[method, seed], anomaly_ratio=anomaly_ratio_for(name),
-                                         model=saved))
+                                         model=saved, scores=imported))
     return specs
 
 

@@ -52,6 +52,8 @@ def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
     ds = load_dataset(spec.source, spec.data_root)
     row.update(n_train=int(ds.train.shape[0]), n_test=int(ds.test.shape[0]), n_channels=ds.n_channels,
                load_s=time.perf_counter() - t0)
+    if spec.scores is not None:
+        return _run_imported(spec, row, ds)
     if spec.model is not None:  # bench --model: score the saved detector, no training (fit_s = 0)
         from augury.detectors.base import load_detector
 
@@ -77,6 +79,29 @@ def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
                pa_threshold_protocol=PA_THRESHOLD_PROTOCOL, anomaly_ratio=spec.anomaly_ratio)
     arrays = {"scores": scores.astype(np.float32), "labels": ds.test_labels.astype(np.uint8),
               "threshold": np.float64(threshold), "train_threshold": np.float64(det.threshold_)}
+    return arrays | _plot_context(ds)
+
+
+def _run_imported(spec: RunSpec, row: dict[str, Any], ds: Any) -> dict[str, np.ndarray]:
+    """``bench --scores``: evaluate the imported test scores on the dataset's labels (no fit, ``wall_s`` 0)."""
+    from augury.bench.imported import evaluate_imported, read_scores
+    from augury.errors import DataError
+
+    test, train = read_scores(spec.scores["path"])
+    if test.size != ds.test.shape[0]:
+        raise DataError(f"{spec.scores['path']}: {test.size} scores for the {ds.test.shape[0]} test steps of "
+                        f"{spec.dataset}")
+    t0 = time.perf_counter()
+    metrics, threshold = evaluate_imported(ds.test_labels, test, train, anomaly_ratio=spec.anomaly_ratio,
+                                           window=spec.vus_window, thresholds=spec.vus_thresholds)
+    row.update(metrics)
+    row.update(fit_s=0.0, score_s=0.0, wall_s=0.0, eval_s=time.perf_counter() - t0,
+               pa_threshold_protocol=PA_THRESHOLD_PROTOCOL if train is not None else "at_percentile(test scores, 100-ar)",
+               anomaly_ratio=spec.anomaly_ratio)
+    arrays = {"scores": test.astype(np.float32), "labels": ds.test_labels.astype(np.uint8),
+              "threshold": np.float64(threshold)}
+    if "threshold_train" in metrics:
+        arrays["train_threshold"] = np.float64(metrics["threshold_train"])
     return arrays | _plot_context(ds)
 
 
