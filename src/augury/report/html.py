@@ -55,6 +55,7 @@ img{max-width:100%;border:1px solid #ddd}
 .note{font-size:13px;color:#444;max-width:70em}
 .ci{font-size:11px;color:#666}
 .scroll{overflow-x:auto;max-width:100%}
+.verdict{background:#eef6ee;border:1px solid #9c9;padding:.2em 1em .8em;margin-bottom:1.5em}
 """
 
 
@@ -210,11 +211,11 @@ def build_report(results_dir: str | Path, out: str | Path | None = None,
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>augury benchmark report</title>
 <style>{CSS}</style></head><body>
 <h1>augury benchmark report</h1>
-<h2>Leaderboard</h2>
+<section class="verdict"><h2>Leaderboard</h2>
 <p class="note">Per dataset, methods ranked by {RANK_METRIC} (threshold-free); random_*: a random scorer on the same
 labels, paper_*: the published number under the paper's own protocol. A collection run entity by entity shows its
 aggregate over the entities every method finished (n_entities).</p>
-{_leaderboard_html(df)}
+{_leaderboard_html(df)}</section>
 <h2>Details</h2>
 <p class="note">{len(df)} rows from <code>{html.escape(str(results_dir.resolve()))}</code>.
 Bold green: best value per dataset and metric. Grey italic: reference numbers (paper_*: published, under the
