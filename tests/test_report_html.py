@@ -58,6 +58,8 @@ def test_report_names_each_run_and_writes_its_plot(results_dir):
     assert page.index("<h2>Leaderboard</h2>") < page.index("<h2>Details</h2>") < page.index("Scores over time")
     board = page[page.index("<h2>Leaderboard</h2>"):page.index("<h2>Details</h2>")]
     assert "<h3>CalIt2</h3>" in board and "random_vus_pr" in board and 'class="scroll"' in board
+    flat = board[board.index("<h3>Flat</h3>"):]
+    assert "paper_vus_pr" in board and "No published number for this dataset." in flat[:flat.index("<h3>", 5)]
     assert "rendered 5/5 plots" in res.output
 
 

@@ -117,8 +117,10 @@ def _leaderboard_html(df: pd.DataFrame) -> str:
                 cls = "t" if c == "method" else "ref" if c.startswith(("paper_", "random_")) else ""
                 cells.append(f'<td class="{cls}">{_fmt(value)}</td>')
             body.append(f"<tr>{''.join(cells)}</tr>")
+        papers = table[[c for c in table.columns if c.startswith("paper_")]]
+        missing = "" if papers.notna().any(axis=None) else '<p class="note">No published number for this dataset.</p>'
         parts.append(f'<h3>{html.escape(dataset)}</h3><div class="scroll"><table><tr>{head}</tr>{"".join(body)}'
-                     "</table></div>")
+                     f"</table></div>{missing}")
     return "".join(parts) or "<p>No finished detection runs.</p>"
 
 
