@@ -159,7 +159,7 @@ def _plot_run(results_dir: Path, plots_dir: Path, row: pd.Series) -> Path | None
         raise _Unreadable(scores_file)
     events = None
     title = (f"{row['dataset']} · {row['method']} ({row['preset']}, seed {row['seed']}) — AUC-PR {_fmt(row.get('auc_pr'))}, "
-             f"VUS-PR {_fmt(row.get('vus_pr'))}; dashed: AT percentile threshold")
+             f"VUS-PR {_fmt(row.get('vus_pr'))}\ndashed: AT percentile threshold")
     train_threshold = float(extra["train_threshold"]) if "train_threshold" in extra else float("nan")
     if np.isfinite(train_threshold):
         table = to_events(scores, train_threshold)
