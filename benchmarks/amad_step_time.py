@@ -5,13 +5,14 @@ random MSL-shaped windows (100 steps × 55 channels), plus the plain-Transformer
 Timings on a shared 2-core machine are noisy: each cell is the median of ``--steps`` steps
 after one warm-up step, fp32 and bf16 steps interleaved.
 
-    python benchmarks/amad_step_time.py --out /tmp/amad_step_time.json
+    python benchmarks/amad_step_time.py --out /tmp/amad_step_time.json [--presets cpu --skip-plain]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -60,11 +61,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--presets", default="cpu,paper", help="comma-separated: cpu, paper")
+    parser.add_argument("--skip-plain", action="store_true", help="leave out the plain-Transformer ablation")
     args = parser.parse_args()
     torch.set_num_threads(2)
     rows = []
-    for preset, batch in (("cpu", AMAD.presets["cpu"]["batch_size"]), ("paper", 256)):
-        for plain in (False, True):
+    batches = {"cpu": AMAD.presets["cpu"]["batch_size"], "paper": 256}
+    for preset in args.presets.split(","):
+        batch = batches[preset]
+        for plain in (False,) if args.skip_plain else (False, True):
             sec = step_seconds(preset, batch, args.steps, plain)
             rows.append(
                 {
@@ -73,6 +78,8 @@ def main() -> None:
                     "plain": plain,
                     "fp32_s": sec["none"],
                     "bf16_s": sec["bf16"],
+                    # a shared machine: the timings only mean something beside the load
+                    "load_1_5_15": [round(v, 2) for v in os.getloadavg()],
                 }
             )
             print(json.dumps(rows[-1]), flush=True)

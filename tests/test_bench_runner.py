@@ -36,12 +36,23 @@ def write_native(folder: Path, seed: int, *, anomalies: bool = True, n: int = 40
     return folder
 
 
+def write_short(folder: Path) -> Path:
+    """A 10-step dataset: shorter than the window of the windowed detectors (pca: 16)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    np.save(folder / "train.npy", rng.normal(size=(10, 2)).astype(np.float32))
+    np.save(folder / "test.npy", rng.normal(size=(10, 2)).astype(np.float32))
+    np.save(folder / "test_label.npy", (np.arange(10) == 4).astype(np.uint8))
+    return folder
+
+
 @pytest.fixture
 def data_root(tmp_path) -> Path:
     root = tmp_path / "data"
     write_native(root / "A", 0)
     write_native(root / "B", 1)
-    write_native(root / "NoAnomaly", 2, anomalies=False)  # every run on it fails in the metrics
+    write_native(root / "NoAnomaly", 2, anomalies=False)  # scored by false-alarm metrics only
+    write_short(root / "Short")  # 10 steps: every pca run (window 16) fails with a DataError
     return root
 
 
@@ -59,17 +70,22 @@ def jsonl_rows(out: Path) -> list[dict]:
 
 def test_grid_writes_contract_columns_records_failures_and_continues(data_root, tmp_path):
     out = tmp_path / "out"
-    res = invoke("--dataset", "NoAnomaly,A", "--method", "iforest,pca", "--data-root", str(data_root),
+    res = invoke("--dataset", "Short,NoAnomaly,A", "--method", "pca,iforest", "--data-root", str(data_root),
                  "--out", str(out), "--compare-paper")
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "results.csv")
     assert list(table.columns[: len(LEAD_COLUMNS)]) == LEAD_COLUMNS
     assert set(CONTRACT_METRICS) <= set(table.columns) and "paper_source" in table
     by = table.set_index(["dataset", "method"])
-    # The failing dataset came first in the grid; the runs after it still ran.
-    assert set(by.loc["NoAnomaly", "status"]) == {"failed"} and set(by.loc["A", "status"]) == {"ok"}
-    assert by.loc["NoAnomaly", CONTRACT_METRICS + ["wall_s"]].isna().all().all()  # no zeros for failures
-    assert by.loc["NoAnomaly", "error"].str.contains("MetricError").all()
+    # The failing run came first in the grid; the runs after it still ran.
+    assert by.loc[("Short", "pca"), "status"] == "failed" and set(by.loc["A", "status"]) == {"ok"}
+    assert by.loc[("Short", "pca"), CONTRACT_METRICS + ["wall_s"]].isna().all()  # no zeros for failures
+    assert "DataError" in by.loc[("Short", "pca"), "error"]
+    # No labelled anomaly: no AUC or F1, but the false alarms are counted.
+    quiet = by.loc["NoAnomaly"]
+    assert set(quiet["status"]) == {"ok"} and quiet["auc_roc"].isna().all()
+    assert ((quiet["flagged_fraction_train"] >= 0) & (quiet["events_per_1k_train"] >= 0)).all()
+    assert (quiet["n_labelled_events"] == 0).all()
     ok = by.loc["A"]
     assert ((ok["auc_roc"] > 0.5) & (ok["coverage"] == 1.0) & (ok["n_test"] == 400)).all()
     assert (ok["peak_mem_mb"] >= ok["rss_before_mb"]).all() and (ok["wall_s"] > 0).all()
@@ -79,12 +95,16 @@ def test_grid_writes_contract_columns_records_failures_and_continues(data_root, 
             assert z["scores"].shape == (400,) and z["labels"].shape == (400,) and np.isfinite(z["threshold"])
 
 
-def test_rerun_skips_finished_runs_and_retries_failed_ones(data_root, tmp_path):
+def test_rerun_skips_finished_runs_and_data_failures_unless_asked(data_root, tmp_path):
     out = tmp_path / "out"
-    args = ("--dataset", "A,NoAnomaly", "--method", "pca", "--data-root", str(data_root), "--out", str(out))
+    args = ("--dataset", "A,Short", "--method", "pca", "--data-root", str(data_root), "--out", str(out))
     assert invoke(*args).exit_code == 0
     first = jsonl_rows(out)
+    assert first[1]["status"] == "failed" and first[1]["failure_kind"] == "data"
     res = invoke(*args)
+    assert res.exit_code == 0 and "resuming: 2 of 2 runs already finished" in res.output
+    assert jsonl_rows(out) == first  # the DataError is not retried
+    res = invoke(*args, "--retry-failed")
     assert res.exit_code == 0 and "resuming: 1 of 2 runs already finished" in res.output
     second = jsonl_rows(out)
     assert second[:2] == first and len(second) == 3 and second[2]["status"] == "failed"
@@ -97,12 +117,14 @@ def test_seeds_give_one_row_each_with_distinct_hashes_plus_their_mean(data_root,
                  "--out", str(out), "--workers", "2")
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "results.csv")
-    # Two workers: the seeds finish in either order; the mean row comes last.
-    assert list(table["status"]) == ["ok", "ok", "seed_mean"] and sorted(table["seed"].iloc[:2]) == [0, 1]
-    assert table["config_hash"].iloc[:2].nunique() == 2
+    # Two workers: the seeds finish in either order; results.csv has one row per run, the mean is a summary.
+    assert list(table["status"]) == ["ok", "ok"] and sorted(table["seed"]) == [0, 1]
+    assert table["config_hash"].nunique() == 2
     seeds_in_csv = [line.split(",")[4] for line in (out / "results.csv").read_text().splitlines()[1:]]
-    assert sorted(seeds_in_csv[:2]) == ["0", "1"] and seeds_in_csv[2] == ""
-    assert np.isclose(table["auc_roc"].iloc[2], table["auc_roc"].iloc[:2].mean())
+    assert sorted(seeds_in_csv) == ["0", "1"]
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary["status"]) == ["seed_mean"] and summary["seed"].isna().all()
+    assert np.isclose(summary["auc_roc"].iloc[0], table["auc_roc"].mean())
 
 
 def test_fleet_runs_each_entity_and_adds_an_aggregate_row(tmp_path):
@@ -113,10 +135,63 @@ def test_fleet_runs_each_entity_and_adds_an_aggregate_row(tmp_path):
     res = invoke("--dataset", "Fleet", "--method", "pca", "--fleet", "--data-root", str(root), "--out", str(out))
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "results.csv").set_index("dataset")
-    assert list(table.index) == ["Fleet/m-1", "Fleet/m-2", "Fleet"]
-    assert list(table["status"]) == ["ok", "ok", "aggregate"]
-    assert np.isclose(table.loc["Fleet", "auc_roc"], table.loc[["Fleet/m-1", "Fleet/m-2"], "auc_roc"].mean())
+    assert list(table.index) == ["Fleet/m-1", "Fleet/m-2"] and list(table["status"]) == ["ok", "ok"]
+    summary = pd.read_csv(out / "summary.csv").set_index("dataset")
+    assert list(summary.index) == ["Fleet"] and list(summary["status"]) == ["aggregate"]
+    assert np.isclose(summary.loc["Fleet", "auc_roc"], table["auc_roc"].mean())
     assert len(jsonl_rows(out)) == 2  # the aggregate is derived, not a run
+
+
+def test_nab_like_fleet_compares_methods_on_the_same_entities(tmp_path):
+    """Must-show: a fleet with anomaly-free series and one series a method cannot run (iforest, pca)."""
+    root = tmp_path / "data"
+    write_native(root / "NABish" / "artificialNoAnomaly__flat", 0, anomalies=False)
+    write_native(root / "NABish" / "realKnownCause__a", 1)
+    write_native(root / "NABish" / "realKnownCause__b", 2)
+    write_short(root / "NABish" / "realTweets__short")  # pca (window 16) fails on it with a DataError
+    out = tmp_path / "out"
+    args = ("--dataset", "NABish", "--method", "iforest,pca", "--fleet", "--data-root", str(root),
+            "--out", str(out), "--set", "max_train_windows=5000", "--threshold", "top:2")
+    res = invoke(*args[:-4], "--threshold", "top:2")
+    assert res.exit_code == 0, res.output
+    assert "ETA" in res.output
+    table = pd.read_csv(out / "results.csv")
+    assert len(table) == 8 and len(jsonl_rows(out)) == 8  # exactly one row per run
+    failed = table[table["status"] == "failed"]
+    assert list(failed["dataset"]) == ["NABish/realTweets__short"] and list(failed["method"]) == ["pca"]
+    quiet = table[table["dataset"].str.contains("NoAnomaly")]
+    assert set(quiet["status"]) == {"ok"} and quiet["flagged_fraction_train"].notna().all()
+    assert set(table.loc[table["status"] == "ok", "threshold_train_source"]) == {"top:2 of train scores"}
+    summary = pd.read_csv(out / "summary.csv").set_index("method")
+    # Both aggregates cover the same 3 entities: iforest's short-series run is left out, and counted.
+    assert list(summary["n_entities"]) == [3, 3]
+    assert summary.loc["iforest", "n_excluded"] == 1 and summary.loc["pca", "n_failed"] == 1
+    ok = table[(table["status"] == "ok") & (table["method"] == "iforest") & ~table["dataset"].str.contains("short")]
+    assert np.isclose(summary.loc["iforest", "auc_roc"], ok["auc_roc"].mean())  # AUC: over the labelled two
+    res = invoke(*args[:-4], "--threshold", "top:2")
+    assert res.exit_code == 0 and "resuming: 8 of 8 runs already finished" in res.output
+    assert len(jsonl_rows(out)) == 8  # the rerun retried nothing
+    res = invoke(*args[:-2])  # --set takes part in the config hash: new runs
+    assert res.exit_code == 0 and len(pd.read_csv(out / "results.csv")) == 16
+
+
+def test_bench_scores_a_saved_model_without_training(data_root, tmp_path):
+    from augury.data.loaders import load_dataset
+    from augury.detectors.registry import create_detector
+
+    ds = load_dataset("A", data_root)
+    det = create_detector("pca").fit(ds.train)
+    det.save(tmp_path / "model")
+    out = tmp_path / "out"
+    res = invoke("--dataset", "A", "--model", str(tmp_path / "model"), "--data-root", str(data_root), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    row = pd.read_csv(out / "results.csv").iloc[0]
+    assert row["status"] == "ok" and row["method"] == "pca" and row["fit_s"] == 0.0
+    with np.load(out / row["scores_file"]) as z:
+        np.testing.assert_allclose(z["scores"], det.decision_function(ds.test).astype(np.float32))
+    res = invoke("--dataset", "A", "--model", str(tmp_path / "model"), "--method", "iforest",
+                 "--data-root", str(data_root), "--out", str(out))
+    assert isinstance(res.exception, AuguryError) and "holds a pca detector" in str(res.exception)
 
 
 @pytest.mark.parametrize(
@@ -207,3 +282,39 @@ def test_a_worker_process_that_dies_is_recorded_failed_and_the_grid_goes_on(data
     by = table.set_index("method")
     assert by.loc["crash", "status"] == "failed" and "worker process died" in by.loc["crash", "error"]
     assert by.loc["pca", "status"] == "ok"
+
+
+def test_bench_evaluates_an_imported_scores_file_without_training(data_root, tmp_path):
+    from augury.data.loaders import load_dataset
+    from augury.detectors.registry import create_detector
+
+    ds = load_dataset("A", data_root)
+    det = create_detector("pca").fit(ds.train)
+    test = det.decision_function(ds.test)
+    np.savez(tmp_path / "pca_scores.npz", scores=test, train_scores=det.decision_scores_)
+    pd.DataFrame({"score": test}).to_csv(tmp_path / "mine.csv")  # the layout of `augury detect --out`
+    out = tmp_path / "out"
+    base = ("--dataset", "A", "--data-root", str(data_root), "--out", str(out))
+    assert invoke(*base, "--method", "pca").exit_code == 0
+    res = invoke(*base, "--scores", str(tmp_path / "pca_scores.npz"), "--method", "pca-imported")
+    assert res.exit_code == 0, res.output
+    res = invoke(*base, "--scores", str(tmp_path / "mine.csv"))
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out / "results.csv").set_index("method")
+    assert list(table.index) == ["pca", "pca-imported", "mine"] and set(table["status"]) == {"ok"}
+    trained, imported, csv = table.loc["pca"], table.loc["pca-imported"], table.loc["mine"]
+    assert imported["fit_s"] == 0.0 and csv["wall_s"] == 0.0
+    for col in ("auc_roc", "vus_pr", "pa_f1", "pa_f1_train"):  # train scores given: the same protocols
+        assert np.isclose(imported[col], trained[col], atol=1e-6), col
+    assert np.isclose(csv["auc_roc"], trained["auc_roc"], atol=1e-6)  # threshold-free: identical
+    assert pd.isna(csv["pa_f1_train"]) and "test scores" in csv["pa_threshold_protocol"]
+    assert len(jsonl_rows(out)) == 3
+    np.save(tmp_path / "short.npy", test[:-5])
+    res = invoke(*base, "--scores", str(tmp_path / "short.npy"))
+    assert res.exit_code == 0
+    failed = pd.read_csv(out / "results.csv").set_index("method").loc["short"]
+    assert failed["status"] == "failed" and f"{len(test) - 5} scores for the {len(test)} test steps" in failed["error"]
+    res = invoke(*base, "--scores", str(tmp_path / "mine.csv"), "--seeds", "2")
+    assert isinstance(res.exception, AuguryError) and "--scores evaluates one scores file" in str(res.exception)
+    res = invoke(*base, "--scores", str(tmp_path / "nosuch.csv"))
+    assert isinstance(res.exception, AuguryError) and "no such scores file" in str(res.exception)

@@ -53,7 +53,7 @@ def test_table_keeps_the_latest_row_per_key_and_an_ok_row_beats_a_failed_one(tmp
     assert list(pd.read_csv(store.csv).columns[:6]) == LEAD_COLUMNS[:6]
 
 
-def test_fleet_aggregate_is_the_mean_over_ok_entities_and_never_counts_failures_as_zero():
+def test_fleet_aggregate_is_the_mean_over_common_ok_entities_and_never_counts_failures_as_zero():
     df = pd.DataFrame([
         _row("SMD/m1", auc_roc=0.6, wall_s=1.0, peak_mem_mb=100.0, n_test=10),
         _row("SMD/m2", auc_roc=0.8, wall_s=2.0, peak_mem_mb=300.0, n_test=20),
@@ -63,10 +63,14 @@ def test_fleet_aggregate_is_the_mean_over_ok_entities_and_never_counts_failures_
     ])
     agg = fleet_aggregates(df).set_index("method")
     assert set(agg["dataset"]) == {"SMD"} and set(agg["status"]) == {"aggregate"}
-    assert math.isclose(agg.loc["iforest", "auc_roc"], 0.7)
-    assert agg.loc["iforest", "n_entities"] == 2 and agg.loc["iforest", "n_failed"] == 1
-    assert agg.loc["iforest", "wall_s"] == 3.0 and agg.loc["iforest", "peak_mem_mb"] == 300.0
+    # pca ran m1 only, so both methods are compared on m1: iforest's m2 is excluded (and counted).
+    assert math.isclose(agg.loc["iforest", "auc_roc"], 0.6)
+    assert agg.loc["iforest", "n_entities"] == 1 and agg.loc["iforest", "n_failed"] == 1
+    assert agg.loc["iforest", "n_excluded"] == 1
+    assert agg.loc["iforest", "wall_s"] == 1.0 and agg.loc["iforest", "peak_mem_mb"] == 100.0
     assert agg.loc["pca", "n_entities"] == 1 and agg.loc["pca", "auc_roc"] == 0.5
+    alone = fleet_aggregates(df[df["method"] == "iforest"]).set_index("method")
+    assert math.isclose(alone.loc["iforest", "auc_roc"], 0.7) and alone.loc["iforest", "n_entities"] == 2
 
 
 def test_paper_columns_match_dataset_and_mapped_method_names():

@@ -40,3 +40,21 @@ def test_plot_scores_rejects_labels_of_the_wrong_length(tmp_path):
 def test_anomaly_segments_are_half_open_runs_of_ones():
     assert anomaly_segments(np.array([1, 1, 0, 0, 1, 0, 1])) == [(0, 2), (4, 5), (6, 7)]
     assert anomaly_segments(np.zeros(5)) == []
+
+
+def test_plot_scores_draws_signal_panels_on_timestamps_with_events(tmp_path):
+    t = 400
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=(t, 3))
+    stamps = np.datetime64("2014-04-01T00:00") + np.arange(t) * np.timedelta64(5, "m")
+    scores = rng.random(t)
+    labels = (np.arange(t) // 50 == 3).astype(np.uint8)
+    plain = plot_scores(tmp_path / "plain.png", scores, labels, threshold=0.9)
+    full = plot_scores(tmp_path / "full.png", scores, labels, threshold=0.9, signal=signal,
+                       channel_names=["cpu", "mem", "disk"], timestamps=stamps, events=[(10, 12), (200, 230)])
+    import matplotlib.image as mpimg
+
+    # One panel per channel above the scores: the figure is taller than the score-only one.
+    assert mpimg.imread(full).shape[0] > mpimg.imread(plain).shape[0] + 250
+    with pytest.raises(DataError, match="5 timestamps for 400 scores"):
+        plot_scores(tmp_path / "bad.png", scores, labels, timestamps=stamps[:5])

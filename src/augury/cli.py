@@ -6,9 +6,12 @@ reason on stderr; ``main`` is the only place that turns exceptions into exit cod
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,16 +60,28 @@ def detect(
     out: Annotated[Path, typer.Option(help="Where to write the per-step scores (CSV).")] = Path("scores.csv"),
     threshold: Annotated[
         str | None,
-        typer.Option(help="Also write 0/1 labels with this threshold rule fitted on TRAIN scores, "
-                          "e.g. top:1 (flag the top 1 %), fixed:3.2, spot:1e-3."),
+        typer.Option(help="Also write 0/1 labels with this threshold rule fitted on TRAIN scores, e.g. "
+                          "top:1 (flag the top 1 % of train scores), spot:1e-3, or fixed:3 with --calibrated "
+                          "(3 SDs above typical train scores; without --calibrated fixed: is in the method's "
+                          "own raw units). Default: the detector's (top:1)."),
     ] = None,
+    calibrated: Annotated[
+        bool, typer.Option(help="Write and threshold calibrated scores: one scale for every method, "
+                                "training scores with median 0 and SD 1.")
+    ] = False,
     label_column: Annotated[str | None, typer.Option(help="Name of a 0/1 label column to exclude.")] = None,
     timestamp_column: Annotated[str | None, typer.Option(help="Name of a timestamp column to keep.")] = None,
     nan_policy: Annotated[str, typer.Option(help="error | interpolate | zero")] = "error",
     set_: Annotated[list[str], typer.Option("--set", help="Override a hyper-parameter: KEY=VALUE.")] = [],  # noqa: B006
     save_model: Annotated[Path | None, typer.Option(help="Save the fitted detector to this folder.")] = None,
+    events: Annotated[Path | None, typer.Option(help="Write the flagged events (one row each) to this CSV.")] = None,
+    min_gap: Annotated[int, typer.Option(help="Merge events separated by at most this many unflagged steps.")] = 0,
+    sort: Annotated[bool, typer.Option(help="Sort rows by timestamp (default: refuse rows out of time order).")] = False,
 ) -> None:
-    """Fit METHOD on TRAIN and write one anomaly score per time step of TEST."""
+    """Fit METHOD on TRAIN and write one anomaly score per time step of TEST.
+
+    Always prints the threshold used, how many steps and events it flags, and the top events.
+    """
     import pandas as pd
 
     from augury.data.formats import read_series
@@ -77,6 +92,8 @@ def detect(
 
     # Everything that can be refused is checked before any work or output (nothing half-written).
     _check_output_file(out)
+    if events is not None:
+        _check_output_file(events)
     if save_model is not None:
         check_destination(save_model)
     det = create_detector(method, preset=preset, **_parse_overrides(set_))
@@ -84,31 +101,90 @@ def detect(
         det.set_params(threshold=threshold)
         parse_threshold(threshold)
     det.validate_params()
-    x_train = read_series(train, label_column=label_column, timestamp_column=timestamp_column, nan_policy=nan_policy)
-    x_test = read_series(test, label_column=label_column, timestamp_column=timestamp_column, nan_policy=nan_policy)
+    with _warnings_to_stderr():
+        x_train = read_series(train, label_column=label_column, timestamp_column=timestamp_column,
+                              nan_policy=nan_policy, sort=sort)
+        x_test = read_series(test, label_column=label_column, timestamp_column=timestamp_column,
+                             nan_policy=nan_policy, sort=sort)
     check_same_channels(x_train.channels, x_test.channels, train_source=str(train), test_source=str(test))
     t0 = time.perf_counter()
     with console.status(f"fitting {method} on {x_train.values.shape[0]} steps"):
         det.fit(x_train.values)
     with console.status(f"scoring {x_test.values.shape[0]} steps"):
         scores = det.decision_function(x_test.values)
+    strategy, train_ref = det.threshold_strategy_, det.decision_scores_
+    if calibrated:
+        train_ref = det.calibrate(det.decision_scores_)
+        strategy = parse_threshold(strategy.spec()).fit(train_ref)
+        scores = det.calibrate(scores)
+    source = f"{strategy.spec()} of {'calibrated ' if calibrated else ''}train scores"
     frame = pd.DataFrame({"score": scores}, index=x_test.index)
     frame.index.name = x_test.index.name or "step"
     if threshold is not None:
-        frame["anomaly"] = det.threshold_strategy_.apply(scores)
+        frame["anomaly"] = strategy.apply(scores)
+    event_table = _report_flags(scores, float(strategy.threshold_), source, train_ref, x_test.index, min_gap)
     metrics = None
-    if x_test.labels is not None and x_test.labels.any():
-        from augury.metrics import evaluate
+    if x_test.labels is not None:
+        from augury.metrics.protocols import evaluate_protocols
 
-        metrics = {method: evaluate(x_test.labels, scores, threshold=det.threshold_, n_seeds=10,
-                                    threshold_source=f"{det.threshold_strategy_.spec()} of train scores")}
+        metrics = {method: evaluate_protocols(x_test.labels, scores, train_ref, float(strategy.threshold_),
+                                              train_threshold_source=source, seeds=range(10))}
     with atomic_open(out, "w") as fh:
         frame.to_csv(fh)
+    if events is not None:
+        with atomic_open(events, "w") as fh:
+            event_table.to_csv(fh, index=False)
     if save_model is not None:
         det.save(save_model)
     console.print(f"wrote {len(frame)} scores to [bold]{out}[/] ({time.perf_counter() - t0:.1f} s)")
+    if events is not None:
+        console.print(f"wrote {len(event_table)} events to [bold]{events}[/]")
     if metrics is not None:
         _print_metrics(metrics)
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Show the readers' data warnings (gaps, duplicates kept) as one ``warning:`` line each on stderr."""
+    from augury.data.timestamps import TimestampWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TimestampWarning)
+        yield
+    for w in caught:
+        if issubclass(w.category, TimestampWarning):
+            print(f"augury: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _report_flags(scores: np.ndarray, threshold: float, source: str, train_scores: np.ndarray, index: Any,
+                  min_gap: int, top: int = 5) -> Any:
+    """Print the threshold, the flagged steps and events and the top events; warn (stderr) when the
+    threshold flags nothing or everything. Returns the events table (see :func:`augury.events.to_events`)."""
+    import pandas as pd
+
+    from augury.events import flag_warning, to_events
+
+    timestamps = None if isinstance(index, pd.RangeIndex) else index
+    table = to_events(scores, threshold, timestamps=timestamps, min_gap=min_gap)
+    n_flagged = int(np.count_nonzero(scores > threshold))
+    console.print(f"threshold: {threshold:.6g} ({source})")
+    console.print(f"flagged: {n_flagged} of {scores.size} steps ({100 * n_flagged / scores.size:.2f} %) "
+                  f"in {len(table)} events")
+    reason = flag_warning(scores, threshold, train_scores)
+    if reason is not None:
+        Console(stderr=True).print(f"warning: {reason}", soft_wrap=True)
+    if len(table):
+        shown = Table(title=f"top {min(top, len(table))} events by peak score")
+        for c in ("start_time", "end_time", "length", "duration", "peak", "mean"):
+            shown.add_column(c, justify="left" if c.endswith("time") else "right", no_wrap=True)
+        for _, row in table.nlargest(top, "peak").iterrows():
+            duration = str(row["duration"]).removeprefix("0 days ")
+            shown.add_row(str(row["start_time"]), str(row["end_time"]), str(row["length"]), duration,
+                          f"{row['peak']:.4g}", f"{row['mean']:.4g}")
+        console.print(shown)
+    return table
 
 
 def _check_output_file(path: Path) -> None:
@@ -125,20 +201,27 @@ def _check_output_file(path: Path) -> None:
 
 
 def _print_metrics(results: dict[str, dict[str, Any]]) -> None:
-    """One row per method: threshold-free metrics, then PA-F1 beside the random baseline's."""
+    """One column per method, one row per metric: threshold-free metrics, then PA-F1 under each threshold
+    protocol beside the random baseline's (names as in :mod:`augury.metrics.protocols`)."""
     from augury.metrics.baseline import format_interval
 
-    table = Table(title="test metrics (PA-F1 at the train-score threshold, beside a random scorer flagging as many "
-                        "steps: mean [95 % interval over seeds])")
-    cols = ["auc_roc", "auc_pr", "vus_roc", "vus_pr", "pa_f1", "random_pa_f1"]
-    table.add_column("method")
-    for c in cols:
-        table.add_column(c, justify="right")
-    for name, m in results.items():
-        cells = [f"{m[c]:.3f}" if isinstance(m.get(c), float) else "-" for c in cols]
-        # The random baseline's 95 % interval over seeds: is the detector's gap larger than chance?
-        cells[-1] = format_interval(m.get("random_pa_f1"), m.get("random_pa_f1_ci_low"), m.get("random_pa_f1_ci_high"))
-        table.add_row(name, *cells)
+    table = Table(title="test metrics (pa_f1: Anomaly-Transformer threshold on train+test scores; pa_f1_train: "
+                        "threshold on train scores; random_*: a random scorer flagging as many steps, mean "
+                        "[95 % interval over seeds])")
+    rows = ["auc_roc", "auc_pr", "vus_roc", "vus_pr", "pa_f1", "random_pa_f1", "pa_f1_train", "random_pa_f1_train",
+            "flagged_fraction_train", "events_per_1k_train"]
+    table.add_column("metric")
+    for name in results:
+        table.add_column(name, justify="right")
+    for r in rows:
+        cells = []
+        for m in results.values():
+            if r.startswith("random_"):
+                # The random baseline's 95 % interval over seeds: is the detector's gap larger than chance?
+                cells.append(format_interval(m.get(r), m.get(f"{r}_ci_low"), m.get(f"{r}_ci_high")))
+            else:
+                cells.append(f"{m[r]:.3f}" if isinstance(m.get(r), float) else "-")
+        table.add_row(r, *cells)
     console.print(table)
 
 
@@ -207,7 +290,7 @@ def demo(
     """Run detectors on the bundled CalIt2 example, print a results table, plot the scores."""
     from augury.data.formats import load_example
     from augury.detectors.registry import create_detector
-    from augury.metrics import evaluate
+    from augury.metrics.protocols import evaluate_protocols
     from augury.report.plots import plot_scores
 
     if out.exists() and not out.is_dir():
@@ -221,8 +304,9 @@ def demo(
         t0 = time.perf_counter()
         det = create_detector(name, preset="cpu").fit(ds.train)
         scores = det.decision_function(ds.test)
-        results[name] = evaluate(ds.test_labels, scores, threshold=det.threshold_, n_seeds=10,
-                                 threshold_source=f"{det.threshold_strategy_.spec()} of train scores")
+        results[name] = evaluate_protocols(ds.test_labels, scores, det.decision_scores_, det.threshold_,
+                                           train_threshold_source=f"{det.threshold_strategy_.spec()} of train "
+                                                                  "scores", seeds=range(10))
         png = plot_scores(out / f"{name}.png", scores, ds.test_labels, threshold=det.threshold_,
                           title=f"{name} on {ds.name} (threshold: {det.threshold_strategy_.spec()} of train scores)")
         console.print(f"{name}: {time.perf_counter() - t0:.1f} s, plot {png}")
@@ -299,6 +383,16 @@ _register_predict_command()
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: exit 0 on success, 2 with a one-line reason on a user mistake."""
+    from augury.data.timestamps import CLI_SPELLING
+
+    token = CLI_SPELLING.set(True)  # error hints name the command line's flags (--sort, not sort=True)
+    try:
+        _main(argv)
+    finally:
+        CLI_SPELLING.reset(token)
+
+
+def _main(argv: list[str] | None) -> None:
     from augury.utils.atomic import exit_on_sigterm
 
     exit_on_sigterm()

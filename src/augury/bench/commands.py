@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-_SHOWN = ["dataset", "method", "seed", "status", "wall_s", "peak_mem_mb", "auc_roc", "auc_pr", "vus_roc", "vus_pr",
-          "pa_f1", "random_pa_f1", "win_f1", "win_auc", "win_auc_ci_low", "win_auc_ci_high"]
+_SHOWN = ["dataset", "method", "seed", "status", "n_entities", "wall_s", "peak_mem_mb", "auc_roc", "auc_pr", "vus_roc", "vus_pr",
+          "pa_f1", "random_pa_f1", "pa_f1_train", "flagged_fraction_train", "win_f1", "win_auc", "win_auc_ci_low", "win_auc_ci_high"]
 
 
 def _split(value: str) -> list[str]:
@@ -33,7 +33,7 @@ def _print_table(df: pd.DataFrame, console: Console) -> None:
 
 def bench_command(
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name(s) or path(s), comma-separated.")],
-    method: Annotated[str, typer.Option("--method", "-m", help="Detector name(s), comma-separated.")],
+    method: Annotated[str, typer.Option("--method", "-m", help="Detector name(s), comma-separated.")] = "",
     task: Annotated[str, typer.Option(help="detect (per-step scores) or predict (early warning).")] = "detect",
     preset: Annotated[str, typer.Option(help="Hyper-parameter preset: cpu or paper.")] = "cpu",
     seeds: Annotated[int, typer.Option(help="Runs per (dataset, method) with seeds 0..N-1.")] = 1,
@@ -48,6 +48,18 @@ def bench_command(
                                                                         "columns from the papers' tables.")] = False,
     fleet: Annotated[bool, typer.Option("--fleet", help="Run each entity of a collection (e.g. SMD machines) "
                                                         "separately, plus an aggregate row.")] = False,
+    set_: Annotated[list[str], typer.Option("--set", help="Override a hyper-parameter of every method: "
+                                                          "KEY=VALUE.")] = [],  # noqa: B006
+    threshold: Annotated[str | None, typer.Option(help="Train-score threshold rule of the *_train metrics, "
+                                                       "e.g. top:1 or spot:1e-3.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Score a detector saved by `augury detect --save-model` "
+                                                    "instead of training one.")] = None,
+    scores: Annotated[Path | None, typer.Option(help="Evaluate a scores file of one dataset's test steps (.csv with a "
+                                                     "'score' column as `augury detect --out` writes, .npy, or .npz "
+                                                     "with scores and train_scores) instead of training; --method "
+                                                     "names it.")] = None,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also rerun runs that failed on their data "
+                                                                      "(by default recorded once).")] = False,
 ) -> None:
     """Run every (dataset, method, seed) and write results.csv / results.jsonl to OUT; reruns resume."""
     from augury.bench.executors import BenchError
@@ -61,11 +73,19 @@ def bench_command(
     if out.exists() and not out.is_dir():
         raise BenchError(f"{out}: exists and is not a folder; --out expects a results folder")
     console = Console(stderr=True)
+    from augury.cli import _parse_overrides
+    from augury.metrics.thresholds import parse_threshold
+
+    overrides = _parse_overrides(set_)
+    if threshold is not None:
+        parse_threshold(threshold)
+        overrides["threshold"] = threshold
     specs = expand_grid(_split(dataset), _split(method), task=task, preset=preset,
-                        seeds=seeds, data_root=data_root, fleet=fleet)
+                        seeds=seeds, data_root=data_root, fleet=fleet, overrides=overrides, model=model,
+                        scores=scores)
     t0 = time.perf_counter()
     table = run_grid(specs, out, executor=executor, workers=workers, ray_address=ray_address,
-                     compare_paper=compare_paper, console=console)
+                     compare_paper=compare_paper, console=console, retry_failed=retry_failed)
     # Off a terminal (CI logs, pipes) rich would squeeze the table into 80 columns.
     stdout = Console()
     _print_table(table, stdout if stdout.is_terminal else Console(width=200))
@@ -76,10 +96,17 @@ def report_command(
     results_dir: Annotated[Path, typer.Argument(help="A folder written by `augury bench`.")],
     out: Annotated[Path | None, typer.Option(help="Where to write report.html (default: RESULTS_DIR).")] = None,
 ) -> None:
-    """Write a self-contained report.html (tables, paper numbers, one score plot per run)."""
+    """Write report.html: a leaderboard per dataset first, then the details and one score plot per run (plots/)."""
     from augury.report.html import build_report
 
-    path, skipped = build_report(results_dir, out, return_skipped=True)
+    err = Console(stderr=True)
+    with err.status("rendering the report") as status:
+        def progress(done: int, total: int) -> None:
+            status.update(f"rendering plot {done}/{total}")
+            if not err.is_terminal and (done == total or done % 20 == 0):
+                err.print(f"rendered {done}/{total} plots")  # a log file gets a line every 20 plots
+
+        path, skipped = build_report(results_dir, out, return_skipped=True, progress=progress)
     if skipped:
-        Console(stderr=True).print(f"[yellow]skipped {skipped} unreadable line(s) or score file(s)[/]")
-    Console(stderr=True).print(f"wrote {path}")
+        err.print(f"[yellow]skipped {skipped} unreadable line(s) or score file(s)[/]")
+    err.print(f"wrote {path}")

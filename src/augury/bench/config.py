@@ -69,10 +69,19 @@ class RunSpec:
     anomaly_ratio: float = DEFAULT_ANOMALY_RATIO
     vus_window: int = VUS_WINDOW
     vus_thresholds: int = VUS_THRESHOLDS
+    #: a saved model to score instead of fitting (``bench --model DIR``): ``{"path": ..., "checksum": ...}``
+    model: dict[str, str] | None = None
+    #: imported test scores to evaluate (``bench --scores FILE``): ``{"path": ..., "checksum": ...}``
+    scores: dict[str, str] | None = None
 
     def hashed_config(self) -> dict[str, Any]:
-        """The part of the spec that determines the numbers (paths and import targets excluded)."""
+        """The part of the spec that determines the numbers (paths and import targets excluded;
+        a saved model or imported scores file enters by its checksum, and only when given, so other hashes are unchanged)."""
+        extra = {} if self.model is None else {"model_checksum": self.model["checksum"]}
+        if self.scores is not None:
+            extra["scores_checksum"] = self.scores["checksum"]
         return {
+            **extra,
             "dataset": self.dataset,
             "method": self.method,
             "preset": self.preset,

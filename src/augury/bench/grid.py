@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,7 +10,14 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from augury.bench.config import TASKS, RunSpec, anomaly_ratio_for
 from augury.bench.executors import BenchError, execute
@@ -17,12 +25,14 @@ from augury.bench.store import ResultStore
 from augury.data.loaders import DATA_ENV, resolve_root
 
 
-def _resolve_params(method: str, preset: str, seed: int) -> dict[str, Any]:
+def _resolve_params(method: str, preset: str, seed: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     from augury.detectors.registry import create_detector, get_detector_class
 
     # Seed the detector itself when it has a seed parameter, so seeds change the model.
-    overrides = {"seed": seed} if "seed" in get_detector_class(method)._get_param_names() else {}
-    return create_detector(method, preset, **overrides).get_params()
+    seeded = {"seed": seed} if "seed" in get_detector_class(method)._get_param_names() else {}
+    det = create_detector(method, preset, **{**(overrides or {}), **seeded})
+    det.validate_params()  # a bad --set value is refused before any run
+    return det.get_params()
 
 
 def _predictor_infos(methods: Sequence[str], preset: str, seeds: int) -> tuple[dict[str, Any], dict]:
@@ -38,6 +48,35 @@ def _predictor_infos(methods: Sequence[str], preset: str, seeds: int) -> tuple[d
     # create_predictor also rejects a detect-now:<unknown detector> before anything runs.
     params = {(m, s): create_predictor(m, preset, seed=s).get_params() for m in methods for s in range(seeds)}
     return {m: infos[m.partition(":")[0]] for m in methods}, params
+
+
+def _saved_model(path: str | Path, methods: Sequence[str], task: str, seeds: int,
+                 overrides: dict[str, Any] | None) -> tuple[list[str], dict, dict[str, str]]:
+    """``--model DIR``: the saved detector's name, its parameters and ``{"path", "checksum"}``."""
+    from augury.detectors.base import load_detector
+    from augury.detectors.model_format import CONFIG_FILE
+
+    if task != "detect" or seeds != 1 or overrides:
+        raise BenchError("--model scores one saved detector: it takes no --task predict, --seeds, --set or "
+                         "--threshold (the model keeps its own)")
+    det = load_detector(path)  # refuses a foreign or edited folder before any run
+    if methods and list(methods) != [det.name]:
+        raise BenchError(f"--model {path} holds a {det.name} detector; drop --method or give --method {det.name}")
+    checksum = json.loads((Path(path) / CONFIG_FILE).read_text())["checksum"]
+    return [det.name], {(det.name, 0): det.get_params()}, {"path": str(Path(path).resolve()), "checksum": checksum}
+
+
+def _imported_scores(path: str | Path, datasets: Sequence[str], methods: Sequence[str], task: str, seeds: int,
+                     overrides: dict[str, Any] | None, fleet: bool) -> tuple[str, dict[str, str]]:
+    """``--scores FILE``: the name the scores are shown under and ``{"path", "checksum"}``."""
+    from augury.bench.imported import checksum, read_scores
+
+    if task != "detect" or seeds != 1 or overrides or fleet or len(datasets) != 1 or len(methods) > 1:
+        raise BenchError("--scores evaluates one scores file on one dataset: it takes one --dataset, at most one "
+                         "--method (the name to show), and no --task predict, --seeds, --set, --threshold or --fleet")
+    read_scores(path)  # refuses a missing or malformed file before any run
+    name = methods[0] if methods else Path(path).stem
+    return name, {"path": str(Path(path).resolve()), "checksum": checksum(path)}
 
 
 def _check_methods(methods: Sequence[str], task: str) -> dict[str, Any]:
@@ -81,8 +120,18 @@ def expand_grid(
     seeds: int = 1,
     data_root: str | Path | None = None,
     fleet: bool = False,
+    overrides: dict[str, Any] | None = None,
+    model: str | Path | None = None,
+    scores: str | Path | None = None,
 ) -> list[RunSpec]:
     """All runs of the grid in a stable order (dataset, method, seed); seeds are ``0..seeds-1``.
+
+    ``overrides`` (``--set KEY=VALUE``, ``--threshold SPEC``) replace preset hyper-parameters of
+    every detector; they are part of each run's config hash. ``model`` (``--model DIR``) scores a
+    detector saved by ``augury detect --save-model`` instead of training one: ``methods`` must be
+    empty or its name, and the run's hash includes the model's checksum. ``scores`` (``--scores
+    FILE``, see :mod:`augury.bench.imported`) evaluates imported test scores of one dataset under
+    the name ``methods[0]`` (default: the file's stem); the hash includes the file's checksum.
 
     Raises :class:`BenchError` (or the data layer's errors) before anything runs when a method,
     preset, task or dataset is unusable.
@@ -91,13 +140,22 @@ def expand_grid(
         raise BenchError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     if seeds < 1:
         raise BenchError(f"--seeds must be >= 1, got {seeds}")
-    if not datasets or not methods:
-        raise BenchError("need at least one dataset and one method")
-    if task == "predict":
+    if not datasets or not (methods or model is not None or scores is not None):
+        raise BenchError("need at least one dataset and one method (or --model / --scores)")
+    if model is not None and scores is not None:
+        raise BenchError("give --model or --scores, not both")
+    saved = imported = None
+    if scores is not None:
+        name, imported = _imported_scores(scores, datasets, methods, task, seeds, overrides, fleet)
+        methods, params, infos = [name], {(name, 0): {}}, {}
+    elif model is not None:
+        methods, params, saved = _saved_model(model, methods, task, seeds, overrides)
+        infos = _check_methods(methods, task)
+    elif task == "predict":
         infos, params = _predictor_infos(methods, preset, seeds)
     else:
         infos = _check_methods(methods, task)
-        params = {(m, s): _resolve_params(m, preset, s) for m in methods for s in range(seeds)}
+        params = {(m, s): _resolve_params(m, preset, s, overrides) for m in methods for s in range(seeds)}
     # Resolved here (default $AUGURY_DATA) so that workers do not depend on their environment.
     root = str(resolve_root(data_root).resolve()) if data_root is not None or os.environ.get(DATA_ENV) else None
     specs = []
@@ -106,8 +164,10 @@ def expand_grid(
             for method in methods:
                 for seed in range(seeds):
                     specs.append(RunSpec(dataset=name, source=source, data_root=root, method=method,
-                                         target=infos[method].target, preset=preset, task=task, seed=seed,
-                                         params=params[method, seed], anomaly_ratio=anomaly_ratio_for(name)))
+                                         target=infos[method].target if method in infos else "",
+                                         preset=preset, task=task, seed=seed,
+                                         params=params[method, seed], anomaly_ratio=anomaly_ratio_for(name),
+                                         model=saved, scores=imported))
     return specs
 
 
@@ -120,30 +180,34 @@ def run_grid(
     ray_address: str | None = None,
     compare_paper: bool = False,
     console: Console | None = None,
+    retry_failed: bool = False,
 ) -> pd.DataFrame:
     """Run every spec not already finished in ``out`` and return the regenerated results table.
 
     Each result is recorded by this (driver) process the moment it arrives, so an interrupted
-    grid resumes where it stopped. A failed run is recorded with its error and the grid goes on.
+    grid resumes where it stopped. A failed run is recorded with its error and the grid goes on;
+    a deterministic failure (bad data or parameters) is not rerun unless ``retry_failed``.
     """
     console = console or Console(stderr=True)
     store = ResultStore(out)
     with store.lock():
-        return _run_locked(specs, store, executor, workers, ray_address, compare_paper, console)
+        return _run_locked(specs, store, executor, workers, ray_address, compare_paper, console, retry_failed)
 
 
 def _run_locked(specs: Sequence[RunSpec], store: ResultStore, executor: str, workers: int | None,
-                ray_address: str | None, compare_paper: bool, console: Console) -> pd.DataFrame:
+                ray_address: str | None, compare_paper: bool, console: Console,
+                retry_failed: bool = False) -> pd.DataFrame:
     out = store.root
-    done = store.finished_keys()
+    done = store.finished_keys(retry_failed)
     if store.skipped_lines:
         console.print(f"[yellow]skipped {store.skipped_lines} unreadable line(s) of {store.jsonl}[/]")
     todo = [s for s in specs if s.key not in done]
     if len(todo) < len(specs):
-        console.print(f"resuming: {len(specs) - len(todo)} of {len(specs)} runs already finished in {out}")
+        console.print(f"resuming: {len(specs) - len(todo)} of {len(specs)} runs already finished in {out} "
+                      "(failures from bad data count as finished; --retry-failed reruns them)")
     failed = 0
     columns = (TextColumn("[bold]bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.description}"))
+               TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"))
     # Nothing to do: start no process pool and no Ray. Connecting (Ray) happens before the bar shows.
     results = execute(todo, executor, workers, ray_address) if todo else ()
     with Progress(*columns, console=console, transient=False) as progress:
@@ -158,5 +222,6 @@ def _run_locked(specs: Sequence[RunSpec], store: ResultStore, executor: str, wor
             progress.update(bar, advance=1, description=f"{row['dataset']} {row['method']} s{row['seed']}: {row['status']}")
     table = store.write_csv(compare_paper)
     if failed:
-        console.print(f"[yellow]{failed} run(s) failed; rerun the same command to retry them[/]")
+        console.print(f"[yellow]{failed} run(s) failed; rerun the same command to retry those that did not fail "
+                      "on their data (--retry-failed: all)[/]")
     return table

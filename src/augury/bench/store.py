@@ -2,9 +2,13 @@
 
 Only the driver writes here. Each finished run is one JSON line appended with a single
 ``write`` + ``fsync``; a torn last line (the driver was killed mid-write) is ignored on read.
-``results.csv`` is regenerated atomically from the log after every run: the latest row per
-run key (an ``ok`` row wins over a failed one), fleet aggregate rows, and, on request, the
-published numbers.
+``results.csv`` is regenerated atomically from the log after every run: exactly one row per
+run (the latest per run key; an ``ok`` row wins over a failed one) and, on request, the
+published numbers. ``summary.csv`` beside it holds the derived rows: fleet aggregates (over
+the entities every compared method finished) and seed means.
+
+A failed run is retried on the next invocation unless its failure is deterministic (bad data or
+parameters: ``failure_kind == "data"``); those are recorded once and rerun only on request.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ METRIC_COLUMNS = THRESHOLD_FREE + PA_METRICS + ["random_pa_f1"] + WINDOW_METRICS
 AGGREGATE = "aggregate"
 SEED_MEAN = "seed_mean"
 RUN_STATUSES = ("ok", "failed")
+#: ``failure_kind`` of a failed run that would fail the same way again (DataError and the like)
+DETERMINISTIC = "data"
 LOCK_FILE = ".lock"
 
 
@@ -91,6 +97,7 @@ class ResultStore:
         self.root = Path(root)
         self.jsonl = self.root / "results.jsonl"
         self.csv = self.root / "results.csv"
+        self.summary_csv = self.root / "summary.csv"
         self.scores_dir = self.root / "scores"
         #: lines of ``results.jsonl`` the last :meth:`read_rows` could not use
         self.skipped_lines = 0
@@ -118,9 +125,11 @@ class ResultStore:
                 rows.append(row)
         return rows
 
-    def finished_keys(self) -> set[tuple]:
-        """Keys of runs that completed with status ``ok`` (failed runs are retried on resume)."""
-        return {tuple(r[c] for c in KEY_COLUMNS) for r in self.read_rows() if r.get("status") == "ok"}
+    def finished_keys(self, retry_failed: bool = False) -> set[tuple]:
+        """Keys of runs not to run again: status ``ok``, and deterministic failures (bad data or
+        parameters) unless ``retry_failed``. Other failures (a killed worker, out of memory) are retried."""
+        return {tuple(r[c] for c in KEY_COLUMNS) for r in self.read_rows()
+                if r.get("status") == "ok" or (not retry_failed and r.get("failure_kind") == DETERMINISTIC)}
 
     def scores_path(self, run_id: str) -> Path:
         """Where the test scores of run ``run_id`` are kept."""
@@ -167,10 +176,13 @@ class ResultStore:
         return df[order_columns(df.columns)].reset_index(drop=True)
 
     def write_csv(self, compare_paper: bool = False) -> pd.DataFrame:
-        """Regenerate ``results.csv`` atomically from the log; returns the table."""
+        """Regenerate ``results.csv`` (one row per run) and ``summary.csv`` (fleet aggregates and seed
+        means) atomically from the log; returns the whole table."""
         df = self.table(compare_paper)
-        with atomic_open(self.csv, "w") as fh:
-            df.drop(columns=["traceback"], errors="ignore").to_csv(fh, index=False)
+        runs = df["status"].isin(RUN_STATUSES)
+        for path, part in ((self.csv, df[runs]), (self.summary_csv, df[~runs])):
+            with atomic_open(path, "w") as fh:
+                part.drop(columns=["traceback"], errors="ignore").to_csv(fh, index=False)
         return df
 
 
@@ -187,22 +199,32 @@ def order_columns(columns: Any) -> list[str]:
 def fleet_aggregates(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (collection, method, preset, task, seed) over fleet entity rows ``<collection>/<entity>``.
 
-    Numeric columns are the mean over the entities that ran ``ok`` (``n_entities``, and
-    ``n_failed`` entities are excluded, never counted as zero); ``status`` is ``aggregate``,
-    ``wall_s`` and ``n_test`` the sum, ``peak_mem_mb`` the maximum.
+    Numeric columns are the mean over the entities that *every* method of the same (collection,
+    preset, task, seed) ran ``ok``, so methods are compared on the same series: ``n_entities``
+    counts them, ``n_failed`` the entities this method failed on and ``n_excluded`` the entities
+    it finished but another method did not (both left out, never counted as zero). ``status`` is
+    ``aggregate``, ``wall_s`` and ``n_test`` the sum, ``peak_mem_mb`` the maximum. A metric that is
+    undefined on some common entities (e.g. AUC on an anomaly-free series) is the mean over the others.
     """
     runs = df[df["dataset"].astype(str).str.contains("/", regex=False) & df["status"].isin(RUN_STATUSES)].copy()
     if runs.empty:
         return pd.DataFrame()
     runs["collection"] = runs["dataset"].str.split("/", n=1).str[0]
     group_cols = ["collection", "method", "preset", "task", "seed"]
+    common = {}
+    for key, group in runs.groupby(["collection", "preset", "task", "seed"], sort=False):
+        ok_sets = [set(g.loc[g["status"].eq("ok"), "dataset"]) for _, g in group.groupby("method")]
+        common[key] = set.intersection(*ok_sets)
     out = []
     for key, group in runs.groupby(group_cols, sort=True):
-        ok = group[group["status"].eq("ok")]
+        shared = common[(key[0], key[2], key[3], key[4])]
+        finished = group[group["status"].eq("ok")]
+        ok = finished[finished["dataset"].isin(shared)]
         numeric = ok.select_dtypes("number").drop(columns=["seed"], errors="ignore")
         row: dict[str, Any] = dict(numeric.mean(numeric_only=True)) if not ok.empty else {}
         row.update(dict(zip(["dataset", "method", "preset", "task", "seed"], key, strict=True)))
         row.update(status=AGGREGATE, n_entities=len(ok), n_failed=int(group["status"].ne("ok").sum()),
+                   n_excluded=len(finished) - len(ok),
                    wall_s=float(ok["wall_s"].sum()) if "wall_s" in ok else None,
                    peak_mem_mb=float(ok["peak_mem_mb"].max()) if "peak_mem_mb" in ok else None,
                    n_test=int(ok["n_test"].sum()) if "n_test" in ok else None,

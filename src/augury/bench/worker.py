@@ -45,28 +45,99 @@ def _build_detector(spec: RunSpec) -> Any:
 
 def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
     from augury.data.loaders import load_dataset
-    from augury.metrics import at_threshold, evaluate
+    from augury.metrics import at_threshold
+    from augury.metrics.protocols import evaluate_protocols
 
     t0 = time.perf_counter()
     ds = load_dataset(spec.source, spec.data_root)
     row.update(n_train=int(ds.train.shape[0]), n_test=int(ds.test.shape[0]), n_channels=ds.n_channels,
                load_s=time.perf_counter() - t0)
-    det = _build_detector(spec)
-    t1 = time.perf_counter()
-    det.fit(ds.train)
-    t2 = time.perf_counter()
+    if spec.scores is not None:
+        return _run_imported(spec, row, ds)
+    if spec.model is not None:  # bench --model: score the saved detector, no training (fit_s = 0)
+        from augury.detectors.base import load_detector
+
+        det = load_detector(spec.model["path"])
+        t1 = t2 = time.perf_counter()
+    else:
+        det = _build_detector(spec)
+        t1 = time.perf_counter()
+        det.fit(ds.train)
+        t2 = time.perf_counter()
     scores = det.decision_function(ds.test)
     t3 = time.perf_counter()
     # Anomaly-Transformer protocol: percentile of train + test scores (it peeks at test scores,
     # never at labels); recorded in pa_threshold_protocol so no one mistakes it for deployable.
+    # The detector's own train-score threshold gives the *_train columns (augury.metrics.protocols).
     threshold = at_threshold(det.decision_scores_, scores, spec.anomaly_ratio)
-    metrics = evaluate(ds.test_labels, scores, window=spec.vus_window, thresholds=spec.vus_thresholds,
-                       threshold=threshold, threshold_source="at_percentile")
+    metrics = evaluate_protocols(ds.test_labels, scores, det.decision_scores_, det.threshold_,
+                                 anomaly_ratio=spec.anomaly_ratio, window=spec.vus_window,
+                                 thresholds=spec.vus_thresholds,
+                                 train_threshold_source=f"{det.threshold_strategy_.spec()} of train scores")
     row.update(metrics)
     row.update(fit_s=t2 - t1, score_s=t3 - t2, eval_s=time.perf_counter() - t3, wall_s=t3 - t1,
                pa_threshold_protocol=PA_THRESHOLD_PROTOCOL, anomaly_ratio=spec.anomaly_ratio)
-    return {"scores": scores.astype(np.float32), "labels": ds.test_labels.astype(np.uint8),
-            "threshold": np.float64(threshold)}
+    arrays = {"scores": scores.astype(np.float32), "labels": ds.test_labels.astype(np.uint8),
+              "threshold": np.float64(threshold), "train_threshold": np.float64(det.threshold_)}
+    return arrays | _plot_context(ds)
+
+
+def _run_imported(spec: RunSpec, row: dict[str, Any], ds: Any) -> dict[str, np.ndarray]:
+    """``bench --scores``: evaluate the imported test scores on the dataset's labels (no fit, ``wall_s`` 0)."""
+    from augury.bench.imported import evaluate_imported, read_scores
+    from augury.errors import DataError
+
+    test, train = read_scores(spec.scores["path"])
+    if test.size != ds.test.shape[0]:
+        raise DataError(f"{spec.scores['path']}: {test.size} scores for the {ds.test.shape[0]} test steps of "
+                        f"{spec.dataset}")
+    t0 = time.perf_counter()
+    metrics, threshold = evaluate_imported(ds.test_labels, test, train, anomaly_ratio=spec.anomaly_ratio,
+                                           window=spec.vus_window, thresholds=spec.vus_thresholds)
+    row.update(metrics)
+    row.update(fit_s=0.0, score_s=0.0, wall_s=0.0, eval_s=time.perf_counter() - t0,
+               pa_threshold_protocol=PA_THRESHOLD_PROTOCOL if train is not None else "at_percentile(test scores, 100-ar)",
+               anomaly_ratio=spec.anomaly_ratio)
+    arrays = {"scores": test.astype(np.float32), "labels": ds.test_labels.astype(np.uint8),
+              "threshold": np.float64(threshold)}
+    if "threshold_train" in metrics:
+        arrays["train_threshold"] = np.float64(metrics["threshold_train"])
+    return arrays | _plot_context(ds)
+
+
+#: raw channels kept beside the scores for the report's plots
+PLOT_CHANNELS = 3
+
+
+def _plot_context(ds: Any) -> dict[str, np.ndarray]:
+    """What the report draws above the scores: the raw test values ``[T, k]`` of the k channels
+    that leave their training range the most (robust z-score, 99th percentile over test), their
+    names and, when the data has them, the test timestamps (datetime64 or numbers)."""
+    med = np.median(ds.train, axis=0)
+    iqr = np.subtract(*np.percentile(ds.train, [75, 25], axis=0))
+    spread = np.where(iqr > 0, iqr, np.maximum(np.std(ds.train, axis=0), 1e-12))
+    deviation = np.percentile(np.abs(ds.test - med) / spread, 99, axis=0) if ds.test.size else np.zeros(ds.n_channels)
+    top = np.argsort(-deviation, kind="stable")[:PLOT_CHANNELS]
+    out = {"signal": ds.test[:, top].astype(np.float32), "channel_names": np.array([str(ds.channels[i]) for i in top])}
+    index = ds.meta.get("test_index")
+    if index is not None and len(index) == ds.test.shape[0]:
+        out.update(_timestamps(index))
+    return out
+
+
+def _timestamps(index: Any) -> dict[str, np.ndarray]:
+    """``{"timestamps": [T]}`` as numbers or naive UTC datetime64 (text dates parsed), or ``{}``
+    when the index is free-form text (a score file holds no Python objects)."""
+    import pandas as pd
+
+    values = np.asarray(index)
+    if np.issubdtype(values.dtype, np.number) or np.issubdtype(values.dtype, np.datetime64):
+        return {"timestamps": values}
+    try:
+        parsed = pd.to_datetime(pd.Index(index), utc=True, format="mixed")
+    except (ValueError, TypeError, OverflowError):
+        return {}
+    return {} if parsed.hasnans else {"timestamps": parsed.tz_localize(None).to_numpy()}
 
 
 def _run_predict(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -140,10 +211,19 @@ def execute_run(spec_dict: dict[str, Any], threads: int | None = None,
                                     "augury_version", "rss_before_mb", "threads", "n_train", "n_test", "n_channels")
                 if k in row}
         row = {**keep, "status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
-               "traceback": traceback.format_exc(limit=8)}
+               "traceback": traceback.format_exc(limit=8), "failure_kind": _failure_kind(exc)}
     row["run_s"] = time.perf_counter() - started
     row["peak_mem_mb"] = _peak_rss_mb()
     return {"row": row, "arrays": arrays}
+
+
+def _failure_kind(exc: BaseException) -> str:
+    """``"data"`` for a failure that a rerun would repeat (bad data, parameters or metric input),
+    else ``"run"`` (e.g. out of memory, a bug): see :data:`augury.bench.store.DETERMINISTIC`."""
+    from augury.bench.store import DETERMINISTIC
+    from augury.errors import DataError, MetricError, ParameterError
+
+    return DETERMINISTIC if isinstance(exc, DataError | MetricError | ParameterError) else "run"
 
 
 def failed_result(spec: RunSpec, error: str) -> dict[str, Any]:

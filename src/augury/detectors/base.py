@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy.special import expit
 
+from augury.calibration import LOGISTIC_SD, Calibration
 from augury.data.scaling import Scaler
 from augury.data.validation import check_series
 from augury.detectors.model_format import (
@@ -39,7 +41,7 @@ from augury.detectors.model_format import (
 )
 from augury.detectors.params import Rule, check_params
 from augury.errors import AuguryError, DataError, ModelFormatError, NotFittedError, ParameterError
-from augury.metrics.thresholds import ThresholdStrategy, parse_threshold
+from augury.metrics.thresholds import ThresholdStrategy, contamination_alias, parse_threshold
 from augury.utils.seed import seed_everything
 
 __all__ = ["CONFIG_FILE", "FORMAT_NAME", "FORMAT_VERSION", "WEIGHTS_FILE", "Detector", "load_detector"]
@@ -78,7 +80,11 @@ class Detector:
         return {k: getattr(self, k) for k in self._get_param_names()}
 
     def set_params(self, **params: Any) -> Detector:
-        """Set hyper-parameters; unknown names raise ``ValueError``."""
+        """Set hyper-parameters; unknown names raise ``ValueError``.
+
+        ``contamination`` (PyOD's name, a fraction in (0, 0.5]) is accepted as an alias of
+        ``threshold="top:<100·contamination>"``."""
+        params = contamination_alias(params)
         valid = set(self._get_param_names())
         for k, v in params.items():
             if k not in valid:
@@ -140,16 +146,41 @@ class Detector:
         self._check_fitted()
         self.threshold_strategy_ = parse_threshold(strategy).fit(self.decision_scores_)
         self.threshold_ = float(self.threshold_strategy_.threshold_)
+        self.labels_ = self.threshold_strategy_.apply(self.decision_scores_)
         return self
 
-    def decision_function(self, X: Any, causal: bool = False) -> np.ndarray:
+    # ------------------------------------------------------------------ calibrated scores
+    def calibrate(self, scores: Any) -> np.ndarray:
+        """Raw scores ``[T]`` of this detector → calibrated scores ``[T]`` on one scale for every method.
+
+        The map is fitted on ``decision_scores_`` (see :mod:`augury.calibration`): training scores
+        become unit-variance logistic, so ``fixed:3`` flags the top 0.43 % of training steps for any
+        detector. A saved model stores its training scores, so a loaded one calibrates identically.
+        """
+        self._check_fitted()
+        cached = getattr(self, "_calibration", None)
+        if cached is None or cached[0] is not self.decision_scores_:
+            cached = self._calibration = (self.decision_scores_, Calibration.fit(self.decision_scores_))
+        return cached[1].transform(scores)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """PyOD-style ``[T, 2]`` (normal, outlier) probabilities; the outlier column is the training
+        tail probability of each step's score (logistic of its calibrated score)."""
+        p = expit(self.decision_function(X, calibrated=True) / LOGISTIC_SD)
+        return np.stack([1.0 - p, p], axis=1)
+
+    def decision_function(self, X: Any, causal: bool = False, calibrated: bool = False) -> np.ndarray:
         """One finite anomaly score per time step of ``X`` ``[T, C]`` → float64 ``[T]``.
+
+        ``calibrated=True`` returns :meth:`calibrate` of the raw scores (one scale for every method).
 
         ``causal=True``: the score of step t uses only steps ≤ t (the window ending at t). The
         first :meth:`causal_warmup` steps have no full window yet; they get the documented
         sentinel :attr:`warmup_score_` (the lowest training score, so they never alarm) instead of
         a score that would peek ahead. Any length ≥ 1 is accepted in causal mode.
         """
+        if calibrated:
+            return self.calibrate(self.decision_function(X, causal=causal))
         Xs = self._scaled_input(X, causal)
         if not causal:
             return self._checked(self._score(Xs), Xs.shape[0], "scores")
@@ -370,4 +401,5 @@ def load_detector(path: str | Path) -> Detector:
         raise ModelFormatError(f"{path}: saved state does not fit {type(det).__name__} ({type(exc).__name__}: {exc})") from exc
     det.threshold_strategy_.threshold_ = float(state["threshold"])
     det.threshold_ = float(state["threshold"])
+    det.labels_ = det.threshold_strategy_.apply(det.decision_scores_)
     return det

@@ -96,7 +96,11 @@ def get_detector_class(name: str) -> type:
 
 
 def create_detector(name: str, preset: str = "cpu", **overrides: Any):
-    """Build detector ``name`` with the hyper-parameters of ``preset``, then ``overrides``."""
+    """Build detector ``name`` with the hyper-parameters of ``preset``, then ``overrides``
+    (``contamination=c`` is PyOD's spelling of ``threshold="top:<100·c>"``)."""
+    from augury.metrics.thresholds import contamination_alias
+
+    overrides = contamination_alias(overrides)
     cls = get_detector_class(name)
     presets = getattr(cls, "presets", {})
     if preset not in presets:

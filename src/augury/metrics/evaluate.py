@@ -134,6 +134,13 @@ def evaluate(
     (meant for unscored head/tail steps; an interior gap joins its neighbours). ``coverage`` is
     the fraction of steps with a finite score, ``n_scored`` their number.
 
+    Names and protocols: ``evaluate`` scores whatever ``threshold`` it is given. The command line and
+    the benchmark call it through :func:`augury.metrics.protocols.evaluate_protocols`, where the
+    unsuffixed threshold names (``pa_f1``, ``point_f1``, ``aff_f1``, ``mean_delay``, ``nab_*``, ...)
+    always mean the Anomaly-Transformer threshold (train + test percentile) and ``<name>_train``
+    the detector's threshold fitted on training scores, plus ``flagged_fraction_train`` and
+    ``events_per_1k_train`` (false alarms).
+
     Metadata keys: ``coverage, n_scored, threshold, threshold_source, pa_applied,
     vus_window, vus_window_source, vus_thresholds, baseline_seeds`` and the definition strings of ``DEFINITIONS``.
     Raises ``MetricError`` on invalid input or when the (covered) labels lack an anomaly or a

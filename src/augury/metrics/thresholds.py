@@ -168,6 +168,27 @@ def at_threshold(train_energy: np.ndarray, test_energy: np.ndarray, anomaly_rati
     return percentile_threshold(np.concatenate((train, test)), anomaly_ratio)
 
 
+def contamination_alias(params: dict) -> dict:
+    """PyOD's ``contamination`` (fraction of outliers in (0, 0.5]) → ``threshold="top:<100·c>"``.
+
+    Returns ``params`` without ``contamination``; giving it together with ``threshold`` is refused.
+    """
+    if "contamination" not in params:
+        return params
+    out = dict(params)
+    c = out.pop("contamination")
+    if "threshold" in out:
+        raise MetricError("give either contamination or threshold, not both (contamination=c means threshold='top:100c')")
+    try:
+        c = float(c)
+    except (TypeError, ValueError) as exc:
+        raise MetricError(f"contamination must be a number in (0, 0.5], got {c!r}") from exc
+    if not 0.0 < c <= 0.5:
+        raise MetricError(f"contamination must be a fraction in (0, 0.5], got {c:g}")
+    out["threshold"] = f"top:{100.0 * c:g}"
+    return out
+
+
 def parse_threshold(spec: str | ThresholdStrategy) -> ThresholdStrategy:
     """Build a strategy from a spec string such as ``"top:1"`` (see module docstring).
 

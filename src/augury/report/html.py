@@ -1,7 +1,10 @@
-"""``augury report``: one self-contained static ``report.html`` for a results folder.
+"""``augury report``: one static ``report.html`` for a results folder, leading with the verdict.
 
-The page needs no server and no JavaScript: the plots are written as PNG files under ``plots/``
-and also embedded (base64) so the HTML file alone can be mailed or archived. Reporting rules
+The page needs no server and no JavaScript. It opens with a leaderboard per dataset (methods
+ranked by a threshold-free metric beside the random scorer and the paper, see
+:mod:`augury.report.leaderboard`), then the details grouped by dataset in tables that scroll
+inside the page. The plots are PNG files under ``plots/`` that the page links (not embedded),
+so the HTML stays small; keep the folder together when sharing it. Reporting rules
 (protocols.md section 5): PA numbers sit in their own columns, always in the same row as the
 threshold-free metrics and beside the random scorer's PA numbers, with the threshold protocol
 stated; the paper's number sits beside ours.
@@ -9,9 +12,9 @@ stated; the paper's number sits beside ours.
 
 from __future__ import annotations
 
-import base64
 import html
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from augury.bench.store import ResultStore
+from augury.events import to_events
+from augury.report.leaderboard import RANK_METRIC, leaderboard
 from augury.report.plots import plot_scores
 from augury.utils.atomic import atomic_write_text
 
@@ -29,6 +34,8 @@ GROUPS: list[tuple[str, list[str]]] = [
                                 "vus_pr", "paper_vus_pr"]),
     ("point-adjusted (AT percentile threshold)", ["pa_precision", "pa_recall", "pa_f1", "random_pa_f1",
                                                   "paper_pa_f1"]),
+    ("train-score threshold (deployable)", ["pa_f1_train", "random_pa_f1_train", "point_f1_train",
+                                            "flagged_fraction_train", "events_per_1k_train"]),
     ("early warning (window level, no PA)", ["win_precision", "win_recall", "win_f1", "win_auc", "paper_win_f1",
                                              "paper_win_auc"]),
     ("cost", ["wall_s", "peak_mem_mb"]),
@@ -47,6 +54,8 @@ figure{margin:0 0 1.2em 0} figcaption{font-size:13px;margin-bottom:.3em}
 img{max-width:100%;border:1px solid #ddd}
 .note{font-size:13px;color:#444;max-width:70em}
 .ci{font-size:11px;color:#666}
+.scroll{overflow-x:auto;max-width:100%}
+.verdict{background:#eef6ee;border:1px solid #9c9;padding:.2em 1em .8em;margin-bottom:1.5em}
 """
 
 
@@ -93,6 +102,35 @@ def _table(df: pd.DataFrame) -> str:
     return f"<table><tr>{head1}</tr><tr>{head2}</tr>{''.join(body)}</table>"
 
 
+def _leaderboard_html(df: pd.DataFrame) -> str:
+    """One ranked table per dataset (see :func:`augury.report.leaderboard.leaderboard`)."""
+    parts = []
+    for dataset, table in leaderboard(df).items():
+        head = "".join(f'<th class="{"t" if c == "method" else ""}">{html.escape(c)}</th>' for c in table.columns)
+        body = []
+        for _, row in table.iterrows():
+            cells = []
+            for c in table.columns:
+                value = row[c]
+                if c in ("rank", "n_entities", "n_seeds") and isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                cls = "t" if c == "method" else "ref" if c.startswith(("paper_", "random_")) else ""
+                cells.append(f'<td class="{cls}">{_fmt(value)}</td>')
+            body.append(f"<tr>{''.join(cells)}</tr>")
+        papers = table[[c for c in table.columns if c.startswith("paper_")]]
+        missing = "" if papers.notna().any(axis=None) else '<p class="note">No published number for this dataset.</p>'
+        parts.append(f'<h3>{html.escape(dataset)}</h3><div class="scroll"><table><tr>{head}</tr>{"".join(body)}'
+                     f"</table></div>{missing}")
+    return "".join(parts) or "<p>No finished detection runs.</p>"
+
+
+def _details_html(df: pd.DataFrame) -> str:
+    """The full results table, one scrolling table per dataset (a collection with its entities)."""
+    top = df["dataset"].astype(str).str.split("/", n=1).str[0]
+    return "".join(f'<h3>{html.escape(str(name))}</h3><div class="scroll">{_table(df[top.eq(name)])}</div>'
+                   for name in dict.fromkeys(top))
+
+
 class _Unreadable(Exception):
     """A run's score file exists but cannot be used (corrupt, foreign, outside the folder)."""
 
@@ -108,19 +146,36 @@ def _plot_run(results_dir: Path, plots_dir: Path, row: pd.Series) -> Path | None
         with np.load(path, allow_pickle=False) as z:
             scores, labels, threshold = (np.asarray(z["scores"], dtype=np.float64), np.asarray(z["labels"]),
                                          float(z["threshold"]))
+            # Score files of older runs hold only the three arrays above.
+            extra = {k: np.asarray(z[k]) for k in ("train_threshold", "signal", "channel_names", "timestamps")
+                     if k in z.files}
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise _Unreadable(scores_file) from exc
     if scores.ndim != 1 or labels.shape != scores.shape or not np.all(np.isfinite(scores)):
         raise _Unreadable(scores_file)
+    signal, stamps = extra.get("signal"), extra.get("timestamps")
+    if (signal is not None and (signal.ndim != 2 or signal.shape[0] != scores.size)) or (
+            stamps is not None and stamps.shape != scores.shape):
+        raise _Unreadable(scores_file)
+    events = None
     title = (f"{row['dataset']} · {row['method']} ({row['preset']}, seed {row['seed']}) — AUC-PR {_fmt(row.get('auc_pr'))}, "
-             f"VUS-PR {_fmt(row.get('vus_pr'))}; dashed: AT percentile threshold")
-    return plot_scores(plots_dir / f"{row['run_id']}.png", scores, labels, threshold=threshold, title=title)
+             f"VUS-PR {_fmt(row.get('vus_pr'))}\ndashed: AT percentile threshold")
+    train_threshold = float(extra["train_threshold"]) if "train_threshold" in extra else float("nan")
+    if np.isfinite(train_threshold):
+        table = to_events(scores, train_threshold)
+        events = list(zip(table["start"].tolist(), (table["end"] + 1).tolist(), strict=True))
+        title += f"; orange: events over the detector's train threshold {train_threshold:.4g}"
+    names = extra["channel_names"].astype(str).tolist() if "channel_names" in extra else None
+    return plot_scores(plots_dir / f"{row['run_id']}.png", scores, labels, threshold=threshold, title=title,
+                       signal=signal, channel_names=names, timestamps=stamps, events=events)
 
 
 def build_report(results_dir: str | Path, out: str | Path | None = None,
-                 return_skipped: bool = False) -> Path | tuple[Path, int]:
+                 return_skipped: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> Path | tuple[Path, int]:
     """Write ``report.html`` (and ``plots/<run_id>.png``) for a results folder; return the HTML path
     (and, with ``return_skipped``, how many log lines and score files were unreadable and skipped).
+    ``progress(done, total)`` is called after each plot.
 
     ``out`` is the folder to write into (default: ``results_dir``). Raises
     :class:`augury.errors.DataError` if ``results_dir`` holds no ``results.jsonl``.
@@ -135,17 +190,21 @@ def build_report(results_dir: str | Path, out: str | Path | None = None,
     df = store.table(compare_paper=True)
     figures = []
     skipped = store.skipped_lines
-    for _, row in df[df["status"].eq("ok")].iterrows():
+    ok_rows = df[df["status"].eq("ok")]
+    for done, (_, row) in enumerate(ok_rows.iterrows(), start=1):
         try:
             png = _plot_run(results_dir, out_dir / "plots", row)
         except _Unreadable:
             skipped += 1
             continue
+        finally:
+            if progress is not None:
+                progress(done, len(ok_rows))
         if png is not None:
-            data = base64.b64encode(png.read_bytes()).decode("ascii")
+            src = f"plots/{html.escape(png.name)}"
             figures.append(f'<figure id="{html.escape(row["run_id"])}"><figcaption>{html.escape(row["run_id"])} '
-                           f'(<a href="plots/{html.escape(png.name)}">PNG</a>)</figcaption>'
-                           f'<img alt="scores of {html.escape(row["run_id"])}" src="data:image/png;base64,{data}"></figure>')
+                           f'(<a href="{src}">PNG</a>)</figcaption>'
+                           f'<img loading="lazy" alt="scores of {html.escape(row["run_id"])}" src="{src}"></figure>')
     failed = df[df["status"].eq("failed")]
     failures = "".join(f"<li><b>{html.escape(str(r['run_id']))}</b>: {html.escape(str(r.get('error')))}</li>"
                        for _, r in failed.iterrows())
@@ -154,6 +213,12 @@ def build_report(results_dir: str | Path, out: str | Path | None = None,
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>augury benchmark report</title>
 <style>{CSS}</style></head><body>
 <h1>augury benchmark report</h1>
+<section class="verdict"><h2>Leaderboard</h2>
+<p class="note">Per dataset, methods ranked by {RANK_METRIC} (threshold-free); random_*: a random scorer on the same
+labels, paper_*: the published number under the paper's own protocol. A collection run entity by entity shows its
+aggregate over the entities every method finished (n_entities).</p>
+{_leaderboard_html(df)}</section>
+<h2>Details</h2>
 <p class="note">{len(df)} rows from <code>{html.escape(str(results_dir.resolve()))}</code>.
 Bold green: best value per dataset and metric. Grey italic: reference numbers (paper_*: published, under the
 paper's own protocol and preprocessing; random_*: uniformly random scores on the same labels (mean, [95 % interval over seeds]) flagging as many
@@ -163,10 +228,12 @@ threshold-free metrics and the random baseline. VUS: <code>{html.escape(vus)}</c
 Fleet aggregate rows (status <code>aggregate</code>) are means over the entities that ran; <code>seed_mean</code>
 rows are means over the seeds that ran (standard deviations in results.csv).</p>
 {f'<p class="note">Skipped {skipped} unreadable log line(s) or score file(s).</p>' if skipped else ""}
-<h2>Results</h2>{_table(df)}
+{_details_html(df)}
 {f"<h2>Failed runs</h2><ul>{failures}</ul>" if failures else ""}
 <h2>Scores over time</h2>
-<p class="note">One plot per run: test scores, labelled anomaly segments shaded red, the PA threshold dashed.</p>
+<p class="note">One plot per run: the raw values of the (up to 3) channels that leave their training range the most,
+then the test scores, on the data's timestamps when it has them; labelled anomaly segments shaded red, the PA
+threshold dashed, events flagged by the detector's own train threshold marked orange.</p>
 {''.join(figures) or '<p>No saved scores.</p>'}
 </body></html>
 """

@@ -4,8 +4,10 @@ Column roles, when not given explicitly:
 - label column: the first column named ``label`` or ``is_anomaly`` (case-insensitive, so
   ``Label`` matches);
 - timestamp column: the first column named ``timestamp``, ``timestamp_(min)``, ``date``,
-  ``datetime`` or ``time`` (case-insensitive). Its values are kept unparsed as the index;
-  without one, a Parquet file's stored (non-default) index is kept instead.
+  ``datetime``, ``time``, ``ts``, ``_time`` or ``@timestamp`` (case-insensitive). Its values are
+  kept unparsed as the index; without one, a Parquet file's stored (non-default) index is kept
+  instead. Timestamps must increase strictly (``sort=True`` sorts the rows instead); gaps in a
+  regular series are warned about (see :mod:`augury.data.timestamps`).
 Every other column is a channel and must be numeric.
 """
 
@@ -21,11 +23,12 @@ import pandas as pd
 
 from augury.data.dataset import Dataset
 from augury.data.formats.common import assemble, load_npy, read_csv
+from augury.data.timestamps import check_order, looks_like_time, option
 from augury.data.validation import NanPolicy, check_labels, check_same_channels, check_series
 from augury.errors import DataError
 
 LABEL_NAMES = ("label", "is_anomaly")
-TIMESTAMP_NAMES = ("timestamp", "timestamp_(min)", "date", "datetime", "time")
+TIMESTAMP_NAMES = ("timestamp", "timestamp_(min)", "date", "datetime", "time", "ts", "_time", "@timestamp")
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".npy")
 
 
@@ -82,12 +85,15 @@ def read_table(
     timestamp_column: str | None = None,
     nan_policy: NanPolicy = "error",
     min_length: int = 1,
+    *,
+    sort: bool = False,
 ) -> Table:
     """Read one CSV/Parquet/npy file into a validated :class:`Table` (see the module docstring
     for how the label and timestamp columns are found). A named column that is absent raises
-    ``DataError``."""
+    ``DataError``; so do timestamps out of order, unless ``sort``."""
     path = Path(path)
-    return _table_from_frame(read_frame(path), path, label_column, timestamp_column, nan_policy, min_length)
+    return _table_from_frame(read_frame(path), path, label_column, timestamp_column, nan_policy, min_length,
+                             sort=sort)
 
 
 def _table_from_frame(
@@ -97,6 +103,8 @@ def _table_from_frame(
     timestamp_column: str | None,
     nan_policy: NanPolicy,
     min_length: int,
+    *,
+    sort: bool = False,
 ) -> Table:
     columns = [str(c) for c in df.columns]
     df.columns = columns
@@ -105,6 +113,10 @@ def _table_from_frame(
             raise DataError(f"{path}: no column {given!r}; columns are {columns}")
     label_column = label_column or _find(columns, LABEL_NAMES)
     timestamp_column = timestamp_column or _find(columns, TIMESTAMP_NAMES)
+    if timestamp_column is not None:
+        order = check_order(df[timestamp_column], str(path), timestamp_column, sort)
+        if order is not None:
+            df = df.iloc[order].reset_index(drop=True)
     labels = None
     if label_column is not None:
         labels = check_labels(df[label_column].to_numpy(), len(df), source=f"{path} column {label_column!r}")
@@ -115,6 +127,10 @@ def _table_from_frame(
     else:
         index = pd.RangeIndex(len(df))
     values = df.drop(columns=[c for c in (label_column, timestamp_column) if c is not None])
+    for c in values.columns:
+        if not pd.api.types.is_numeric_dtype(values[c]) and looks_like_time(values[c]):
+            raise DataError(f"{path}: column {c!r} holds timestamps, not numbers; name it with "
+                            f"{option('timestamp_column', c)}")
     x = check_series(values, source=str(path), nan_policy=nan_policy, min_length=min_length)
     return Table(x, labels, [str(c) for c in values.columns], index, label_column, timestamp_column)
 
@@ -124,11 +140,14 @@ def read_series(
     label_column: str | None = None,
     timestamp_column: str | None = None,
     nan_policy: NanPolicy = "error",
+    *,
+    sort: bool = False,
 ) -> Table:
     """Read one CSV/Parquet/npy file for scoring: ``values, labels, channels = read_series(p)``
     gives ``values`` float32 ``[T, C]``, ``labels`` uint8 ``[T]`` or ``None`` and the channel
-    names; the returned :class:`Table` also carries ``.index`` (timestamps or a ``RangeIndex``)."""
-    return read_table(path, label_column, timestamp_column, nan_policy)
+    names; the returned :class:`Table` also carries ``.index`` (timestamps or a ``RangeIndex``).
+    ``sort`` sorts rows whose timestamps are out of order (else ``DataError``)."""
+    return read_table(path, label_column, timestamp_column, nan_policy, sort=sort)
 
 
 def load_csv_pair(

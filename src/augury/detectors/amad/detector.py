@@ -116,7 +116,10 @@ class AMAD(Detector):
     Presets: ``paper`` = Table 3 and §5.1 (d_model 512, 3 layers, 8 heads, λ 3, α 0.9, τ 0.35,
     lr 0.02, batch 256, ≤ 10 epochs, patience 3, train stride 1). It does not fit a 2-core CPU:
     one training step of batch 256 took ≈ 15 s in fp32 and ≈ 7 s with bf16 autocast here
-    (``benchmarks/amad_step_time.py``), and an MSL epoch has ≈ 180 such steps.
+    (``benchmarks/amad_step_time.py``), and an MSL epoch has ≈ 180 such steps. Re-measured at
+    load average 5–6 on the same 2 cores shared with other trainings (``--steps 1 --skip-plain``):
+    41 s fp32 / 34 s bf16 per ``paper`` step, 5.6 s / 6.2 s per ``cpu`` step (batch 64) — on a busy
+    machine every timing below stretches by an order of magnitude, and bf16 stops paying off.
     ``cpu``: d_model 128, 2 layers, 4 heads (the attention-map work, ∝ heads × layers × N²,
     dominates on CPU); at most 10,000 randomly drawn training windows per epoch, train stride
     still 1 (all ≈ 46,600 MSL windows per epoch cost 4.8× the time for AUC-ROC 0.574 vs 0.580);

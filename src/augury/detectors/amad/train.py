@@ -9,11 +9,13 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch.nn import functional as F
 
@@ -202,7 +204,10 @@ def fit_model(
         TextColumn("loss {task.fields[loss]:.4f}"),
         disable=not cfg.progress,
         transient=True,
+        # stderr: the bar only shows on a terminal, the per-epoch lines below reach a log file too
+        console=Console(stderr=True),
     )
+    t0 = time.perf_counter()
     try:
         with progress:
             for epoch in range(1, cfg.epochs + 1):
@@ -240,14 +245,13 @@ def fit_model(
                 if improved:
                     best_state = copy.deepcopy(model.state_dict())
                     history.best_epoch = epoch
-                log.info(
-                    "AMAD epoch %d: train %.5f val %s",
-                    epoch,
-                    history.train_loss[-1],
-                    f"max/min/rec {history.val_max[-1]:.5f}/{history.val_min[-1]:.5f}/{history.val_rec[-1]:.5f}"
-                    if history.val_max
-                    else "-",
-                )
+                val = (f"max/min/rec {history.val_max[-1]:.5f}/{history.val_min[-1]:.5f}/{history.val_rec[-1]:.5f}"
+                       if history.val_max else "-")
+                log.info("AMAD epoch %d: train %.5f val %s", epoch, history.train_loss[-1], val)
+                if cfg.progress:
+                    progress.console.print(f"AMAD epoch {epoch}/{cfg.epochs}: train loss {history.train_loss[-1]:.5f}, "
+                                           f"val {val}{' *' if improved else ''} ({time.perf_counter() - t0:.0f} s)",
+                                           soft_wrap=True, highlight=False)
                 if stopper.should_stop:
                     history.stop_reason = f"early stopping at epoch {epoch}"
                     break

@@ -16,6 +16,8 @@ backward.
 from __future__ import annotations
 
 import logging
+import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +43,13 @@ class FlowTrainConfig:
     clip_value: float = 1.0
     lambda_nf: float = 1.0
     lambda_rec: float = 1.0
+    #: one line per epoch on stderr (losses, elapsed), visible also when the output goes to a file
+    progress: bool = True
+
+
+def _say(cfg: FlowTrainConfig, msg: str, t0: float) -> None:
+    if cfg.progress:
+        print(f"{msg} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -72,6 +81,7 @@ def train_flow(flow: MAF, x_hat: np.ndarray, cfg: FlowTrainConfig) -> FlowHistor
     data = torch.from_numpy(x_hat)
     c = data.shape[-1]
     flow.train()
+    t0 = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
         history.lrs.append(opt.param_groups[0]["lr"])
         losses = []
@@ -85,6 +95,7 @@ def train_flow(flow: MAF, x_hat: np.ndarray, cfg: FlowTrainConfig) -> FlowHistor
             losses.append(float(loss.detach()))
         history.nll.append(float(np.mean(losses)))
         log.info("VAN-AD flow epoch %d/%d: λ_nf·NLL %.5f (lr %.2e)", epoch, cfg.epochs, history.nll[-1], history.lrs[-1])
+        _say(cfg, f"VAN-AD flow epoch {epoch}/{cfg.epochs}: loss {history.nll[-1]:.5f}", t0)
         for group in opt.param_groups:
             group["lr"] = cfg.lr * 0.5 ** (epoch - 1)
     flow.eval()
@@ -106,6 +117,7 @@ def train_joint(mae: MaskedAutoencoder, flow: MAF | None, imaging: HeatmapImagin
     data = torch.from_numpy(windows)
     if flow is not None:
         flow.train()
+    t0 = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
         history.lrs.append(opt.param_groups[0]["lr"])
         losses = []
@@ -123,6 +135,7 @@ def train_joint(mae: MaskedAutoencoder, flow: MAF | None, imaging: HeatmapImagin
         history.nll.append(float(np.mean(losses)))
         log.info("VAN-AD fine-tune epoch %d/%d: loss %.5f (lr %.2e)", epoch, cfg.epochs, history.nll[-1],
                  history.lrs[-1])
+        _say(cfg, f"VAN-AD fine-tune epoch {epoch}/{cfg.epochs}: loss {history.nll[-1]:.5f}", t0)
         for group in opt.param_groups:
             group["lr"] = cfg.lr * 0.5 ** (epoch - 1)
     for p in params:

@@ -1,0 +1,107 @@
+"""Timestamp hygiene for the table readers: order, duplicates, gaps, and hints in the caller's spelling.
+
+A reversed or shuffled file scores differently from the same file in time order (window models
+see other neighbours), so rows whose timestamps are not strictly increasing are refused unless
+the caller asks for them to be sorted. Gaps in an otherwise regular series are only warned
+about: the detectors treat the rows as consecutive steps.
+"""
+
+from __future__ import annotations
+
+import warnings
+from contextvars import ContextVar
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from augury.errors import DataError
+
+#: set by the command line so that hints name its flags (``--sort``) instead of Python arguments
+CLI_SPELLING: ContextVar[bool] = ContextVar("augury_cli_spelling", default=False)
+
+
+class TimestampWarning(UserWarning):
+    """A timestamp column the readers accepted but that deserves a look (gaps, duplicates kept)."""
+
+
+def option(name: str, value: Any = True) -> str:
+    """How the caller sets parameter ``name``: ``--timestamp-column ts`` on the command line,
+    ``timestamp_column='ts'`` in Python (``value=True`` marks a switch)."""
+    if CLI_SPELLING.get():
+        flag = "--" + name.replace("_", "-")
+        return flag if value is True else f"{flag} {value}"
+    return f"{name}={value!r}"
+
+
+def parse_times(values: Any) -> np.ndarray | None:
+    """Timestamps ``[T]`` as comparable numbers (float for numbers, int64 ns for dates), or ``None``
+    when they are free-form labels that do not parse."""
+    series = pd.Series(values)
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=np.float64)
+    try:
+        parsed = pd.to_datetime(series, format="mixed", utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if parsed.isna().any():
+        return None
+    return parsed.astype("int64").to_numpy()
+
+
+def looks_like_time(values: Any, probe: int = 20) -> bool:
+    """Whether a non-numeric column holds dates (its first ``probe`` non-empty values parse)."""
+    head = pd.Series(values).dropna().head(probe)
+    if head.empty or not pd.api.types.is_string_dtype(head):
+        return False
+    try:
+        return parse_times(head.astype(str)) is not None
+    except ValueError:  # e.g. raw bytes that are not text
+        return False
+
+
+def check_order(values: Any, source: str, column: str, sort: bool) -> np.ndarray | None:
+    """Refuse (``DataError``) timestamps that are not strictly increasing, unless ``sort``.
+
+    Returns the stable sorting permutation ``[T]`` when ``sort`` and the rows are out of order,
+    else ``None``. Warns (:class:`TimestampWarning`) about gaps in a regular series and about
+    duplicated timestamps kept by ``sort``. Free-form labels that do not parse are not checked.
+    """
+    times = parse_times(values)
+    if times is None or times.size < 2:
+        return None
+    shown = pd.Series(values).to_numpy()
+    step = np.diff(times)
+    perm = None
+    if np.any(step <= 0):
+        if not sort:
+            i = int(np.flatnonzero(step <= 0)[0])
+            what = "repeats" if step[i] == 0 else "is earlier than"
+            raise DataError(
+                f"{source}: timestamps in column {column!r} are not increasing: row {i + 1} ({shown[i + 1]}) {what} "
+                f"row {i} ({shown[i]}); sort the file or pass {option('sort')}"
+            )
+        perm = np.argsort(times, kind="stable")
+        times = times[perm]
+        step = np.diff(times)
+        n_dup = int(np.count_nonzero(step == 0))
+        if n_dup:
+            warnings.warn(TimestampWarning(f"{source}: {n_dup} duplicated timestamps in column {column!r} kept "
+                                           "after sorting"), stacklevel=2)
+    _warn_gaps(step, source, column)
+    return perm
+
+
+def _warn_gaps(step: np.ndarray, source: str, column: str) -> None:
+    """Warn when a regular series (median step > 0) has steps longer than 1.5 × the median."""
+    positive = step[step > 0]
+    if positive.size == 0:
+        return
+    typical = float(np.median(positive))
+    gaps = step > 1.5 * typical
+    n_gaps = int(np.count_nonzero(gaps))
+    if n_gaps:
+        missing = int(np.sum(np.round(step[gaps] / typical) - 1))
+        warnings.warn(TimestampWarning(
+            f"{source}: {n_gaps} gaps in column {column!r} (about {missing} missing steps at the usual spacing); "
+            "the rows are scored as consecutive steps"), stacklevel=3)
