@@ -6,6 +6,7 @@ import json
 import os
 import pickle
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -162,9 +163,14 @@ def test_corrupted_file_refused(source, tmp_path):
     torch.save({"model": mae.state_dict()}, good)
     truncated = tmp_path / "truncated.pth"
     truncated.write_bytes(good.read_bytes()[:300])
-    garbage = tmp_path / "garbage.pth"
-    garbage.write_bytes(os.urandom(2048))
-    for path in (truncated, garbage):
+    # Seeded garbage: a few hundred files cover every error the weights-only unpickler raises
+    # on random bytes (UnpicklingError, IndexError, KeyError, UnicodeDecodeError).
+    rng = np.random.default_rng(0)
+    garbage = []
+    for i in range(300):
+        garbage.append(tmp_path / f"garbage{i}.pth")
+        garbage[-1].write_bytes(rng.bytes(256))
+    for path in (truncated, *garbage):
         with pytest.raises(ModelFormatError, match="refused"):
             load_pretrained(MaskedAutoencoder(TINY), str(path))
     broken_st = tmp_path / "broken_hf"

@@ -85,7 +85,11 @@ def resolve_checkpoint(arch: str, mae_checkpoint: str | None) -> str:
 def _torch_load(path: Path) -> object:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
+    # Corrupted bytes surface from the weights-only unpickler as any of these (IndexError and KeyError
+    # from bad memo/opcode arguments: 8 % of random 2 KiB files); each means "not a checkpoint".
+    except (
+        pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, IndexError, KeyError, zipfile.BadZipFile
+    ) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelFormatError(
             f"{path}: refused to load as a weights-only checkpoint ({first}). augury never unpickles "
