@@ -173,9 +173,9 @@ class VANAD(Detector):
         threshold: str = "percentile:99",
         seed: int = 42,
         pretrain_epochs: int = 2,
-        pretrain_windows: int = 1024,
-        pretrain_lr: float = 1e-3,
-        pretrain_batch_size: int = 32,
+        pretrain_windows: int = 2048,
+        pretrain_lr: float = 1.5e-3,
+        pretrain_batch_size: int = 16,
     ) -> None:
         self.window = window
         self.train_stride = train_stride

@@ -43,8 +43,10 @@ from augury.errors import DataError, ModelFormatError
 from augury.nn.precision import autocast, check_autocast
 from augury.utils.atomic import atomic_open
 
-#: The small MAE measured for 2 busy CPU cores (≈ 0.14 s per image for a training step at load 3;
-#: ``benchmarks/vanad_heatmae.py`` reports the pre-training time per dataset).
+#: The small MAE chosen for 2 shared CPU cores: a bf16 training step costs ≈ 0.03 s per image on
+#: one thread (batch 16, load 4), ≈ 0.15 s with two threads fighting other jobs; depth 4 vs 6 changed
+#: little because the element-wise work dominates. ``benchmarks/vanad_heatmae.py`` reports the
+#: pre-training time per dataset.
 HEATMAP_ARCH = MAEConfig(in_chans=1, embed_dim=192, depth=4, num_heads=3, decoder_embed_dim=128,
                          decoder_depth=2, decoder_num_heads=4)
 
@@ -57,8 +59,8 @@ class PretrainConfig:
     """Pre-training settings (all of them are checked when a run is resumed)."""
 
     epochs: int = 2
-    batch_size: int = 32
-    lr: float = 1e-3
+    batch_size: int = 16
+    lr: float = 1.5e-3
     weight_decay: float = 0.05
     warmup: float = 0.1
     clip_norm: float = 1.0

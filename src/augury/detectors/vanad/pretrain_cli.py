@@ -46,8 +46,8 @@ def dataset_windows(name: str, data_root: str | Path | None, window: int, max_wi
 
 
 def pretrain_datasets(names: list[str], out: Path, *, data_root: str | Path | None = None, window: int = 100,
-                      windows: int = 1024, arch: dict[str, Any] | None = None,
-                      epochs: int = 2, batch_size: int = 32, lr: float = 1e-3, autocast: str = "bf16",
+                      windows: int = 2048, arch: dict[str, Any] | None = None,
+                      epochs: int = 2, batch_size: int = 16, lr: float = 1.5e-3, autocast: str = "bf16",
                       seed: int = 42) -> dict[str, Any]:
     """Pre-train a heatmap MAE on ``names`` and write it to ``out`` (resumable); returns the summary."""
     import torch
@@ -98,10 +98,10 @@ def pretrain_mae_command(
     out: Annotated[Path, typer.Option(help="Output folder (heatmap_mae.pth, resume state, summary).")],
     data_root: Annotated[Path | None, typer.Option(help="Folder of datasets (default: $AUGURY_DATA).")] = None,
     window: Annotated[int, typer.Option(help="Window length in time steps (VAN-AD's window).")] = 100,
-    windows: Annotated[int, typer.Option(help="At most this many windows per dataset, evenly spread.")] = 1024,
+    windows: Annotated[int, typer.Option(help="At most this many windows per dataset, evenly spread.")] = 2048,
     epochs: Annotated[int, typer.Option(help="Passes over all windows.")] = 2,
-    batch_size: Annotated[int, typer.Option(help="Images per optimisation step.")] = 32,
-    lr: Annotated[float, typer.Option(help="Peak AdamW learning rate (warm-up, then cosine decay).")] = 1e-3,
+    batch_size: Annotated[int, typer.Option(help="Images per optimisation step.")] = 16,
+    lr: Annotated[float, typer.Option(help="Peak AdamW learning rate (warm-up, then cosine decay).")] = 1.5e-3,
     autocast: Annotated[str, typer.Option(help="none | bf16")] = "bf16",
     seed: Annotated[int, typer.Option(help="Seed of the initialisation, window order and masks.")] = 42,
     arch: Annotated[str | None, typer.Option(help="MAE shapes as JSON MAEConfig fields (default: the small "
