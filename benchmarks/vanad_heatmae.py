@@ -10,7 +10,9 @@ time; peak RSS of that process; load average before/after). Methods:
   during ``fit`` on the training windows and then saved to ``RESULTS/mae_<dataset>/``;
 - ``wo_admm`` (``admm=False``), ``wo_nf`` (``use_nf=False``), ``zero_shot`` (both): the same
   preset loading that saved MAE through ``mae_checkpoint=`` (pre-training is paid once);
-- ``iforest``, ``knn`` (preset ``cpu``) and ``random`` (uniform scores, mean over 5 seeds).
+- ``iforest``, ``knn`` (preset ``cpu``) and ``random`` (uniform scores, mean over 5 seeds);
+- ``shared``: the full pipeline loading the MAE given by ``--mae-checkpoint`` (e.g. one written by
+  ``augury pretrain-mae MSL SMD CalIt2``: a backbone pre-trained on several datasets at once).
 
 Existing result files are kept, so an interrupted run continues where it stopped. ``--table``
 prints the markdown table of everything in RESULTS beside VAN-AD's Table II / III values where
@@ -40,7 +42,7 @@ DATASETS: dict[str, tuple[str, list[int] | None]] = {
 }
 VANAD_METHODS = {"full": {}, "wo_admm": {"admm": False}, "wo_nf": {"use_nf": False},
                  "zero_shot": {"admm": False, "use_nf": False}}
-METHODS = (*VANAD_METHODS, "iforest", "knn", "random")
+METHODS = (*VANAD_METHODS, "iforest", "knn", "random", "shared")
 #: Table III's names of the ablations (only MSL and CalIt2 are in that table).
 PAPER_NAMES = {"full": "VAN-AD", "wo_admm": "VAN-AD[w/o ADMM]", "wo_nf": "VAN-AD[w/o NF]",
                "zero_shot": "VAN-AD[zero-shot]"}
@@ -61,7 +63,7 @@ def _metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
 
 
 def run_one(tag: str, method: str, results: Path, data_root: str | None, threads: int,
-            overrides: dict[str, Any]) -> dict[str, Any]:
+            overrides: dict[str, Any], shared_checkpoint: str | None = None) -> dict[str, Any]:
     """Fit + score one method on one dataset in this process; returns the result record."""
     import torch
 
@@ -75,7 +77,8 @@ def run_one(tag: str, method: str, results: Path, data_root: str | None, threads
     n = covered_steps(ds.test.shape[0], 100)
     labels = ds.test_labels[:n]
     train, test = ds.train, ds.test
-    if channels is not None and method not in VANAD_METHODS:
+    vanad = method in VANAD_METHODS or method == "shared"
+    if channels is not None and not vanad:
         train, test = train[:, channels], test[:, channels]
     mae_dir = results / f"mae_{tag}"
     rec: dict[str, Any] = {"dataset": tag, "source": name, "channels": channels, "method": method,
@@ -86,9 +89,14 @@ def run_one(tag: str, method: str, results: Path, data_root: str | None, threads
         rec.update({m: float(np.mean([r[m] for r in runs])) for m in METRICS})
         rec["fit_s"], rec["score_s"] = 0.0, time.perf_counter() - t0
     else:
-        if method in VANAD_METHODS:
-            params: dict[str, Any] = {"backbone": "heatmap-mae", "channels": channels, **VANAD_METHODS[method]}
-            if method != "full":
+        if vanad:
+            params: dict[str, Any] = {"backbone": "heatmap-mae", "channels": channels,
+                                      **VANAD_METHODS.get(method, {})}
+            if method == "shared":
+                if shared_checkpoint is None:
+                    raise SystemExit("method 'shared' needs --mae-checkpoint")
+                params["mae_checkpoint"] = rec["mae_checkpoint"] = shared_checkpoint
+            elif method != "full":
                 if not (mae_dir / WEIGHTS_FILE).is_file():
                     raise SystemExit(f"{mae_dir / WEIGHTS_FILE} is missing: run method 'full' on {tag} first")
                 params["mae_checkpoint"] = str(mae_dir)
@@ -100,7 +108,7 @@ def run_one(tag: str, method: str, results: Path, data_root: str | None, threads
         scores = det.decision_function(test)
         rec["fit_s"], rec["score_s"] = t1 - t0, time.perf_counter() - t1
         rec.update(_metrics(labels, scores[:n]))
-        if method in VANAD_METHODS:
+        if vanad:
             rec["mae_digest"] = det.mae_digest_
             rec["pretrain_history"] = det.pretrain_history_
             if det.pretrain_history_:
@@ -153,10 +161,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, required=True, help="folder of the per-run JSON files")
     parser.add_argument("--plan", default=None, help="comma-separated dataset tags to run: " + ",".join(DATASETS))
-    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated, in run order")
+    parser.add_argument("--methods", default=",".join(METHODS[:-1]), help="comma-separated, in run order")
     parser.add_argument("--one", nargs=2, metavar=("DATASET", "METHOD"), help="run a single job in this process")
     parser.add_argument("--data-root", default=os.environ.get("AUGURY_DATA"))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--mae-checkpoint", default=None, help="heatmap-MAE file or folder for method 'shared'")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="VAN-AD hyper-parameter override (smoke runs only; recorded in the JSON)")
     parser.add_argument("--table", action="store_true", help="print the table of RESULTS and exit")
@@ -169,7 +178,7 @@ def main() -> None:
         return
     if args.one:
         tag, method = args.one
-        rec = run_one(tag, method, args.results, args.data_root, args.threads, overrides)
+        rec = run_one(tag, method, args.results, args.data_root, args.threads, overrides, args.mae_checkpoint)
         (args.results / f"{tag}__{method}.json").write_text(json.dumps(rec, indent=2, default=float) + "\n")
         print(json.dumps({k: rec[k] for k in (*METRICS, "fit_s", "score_s", "peak_rss_mb", "load_after")}),
               flush=True)
@@ -183,6 +192,8 @@ def main() -> None:
                    "--threads", str(args.threads), *[a for s in args.set for a in ("--set", s)]]
             if args.data_root:
                 cmd += ["--data-root", args.data_root]
+            if args.mae_checkpoint:
+                cmd += ["--mae-checkpoint", args.mae_checkpoint]
             subprocess.run(cmd, check=False)
     print(table(args.results))
 
