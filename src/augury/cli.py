@@ -381,6 +381,16 @@ def _register_predict_command() -> None:
 _register_predict_command()
 
 
+def _register_pretrain_mae_command() -> None:
+    """``augury pretrain-mae`` (VAN-AD's heatmap MAE) lives beside the pre-training code."""
+    from augury.detectors.vanad.pretrain_cli import pretrain_mae_command
+
+    app.command("pretrain-mae", help=pretrain_mae_command.__doc__)(pretrain_mae_command)
+
+
+_register_pretrain_mae_command()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: exit 0 on success, 2 with a one-line reason on a user mistake."""
     from augury.data.timestamps import CLI_SPELLING

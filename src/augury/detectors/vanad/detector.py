@@ -18,11 +18,25 @@ from augury.detectors.vanad.backbone import (
     finetune_parameters,
     resolve_arch,
 )
-from augury.detectors.vanad.checkpoint import load_pretrained, resolve_checkpoint
+from augury.detectors.vanad.checkpoint import (
+    MissingWeightsError,
+    load_pretrained,
+    resolve_checkpoint,
+    state_digest,
+)
 from augury.detectors.vanad.flow import MAF, FlowConfig
 from augury.detectors.vanad.imaging import make_imaging
 from augury.detectors.vanad.model import bf16_copy, reconstruct, step_scores
 from augury.detectors.vanad.presets import PRESETS
+from augury.detectors.vanad.pretrain import (
+    HEATMAP_ARCH,
+    PretrainConfig,
+    pretrain_mae,
+    read_mae_config,
+    resolve_weights_file,
+    spread_starts,
+    stderr_progress,
+)
 from augury.detectors.vanad.train import (
     FlowHistory,
     FlowTrainConfig,
@@ -37,6 +51,7 @@ from augury.nn.serialization import load_numpy_state, state_to_numpy
 log = logging.getLogger(__name__)
 
 TAIL_MODES = ("window", "hold")
+BACKBONES = ("pretrained", "random", "heatmap-mae")
 
 
 def covered_steps(n_steps: int, window: int) -> int:
@@ -90,8 +105,22 @@ class VANAD(Detector):
     ``~/.cache/augury/mae_visualize_vit_base.pth``; a missing file raises
     :class:`~augury.detectors.vanad.checkpoint.MissingWeightsError` saying where to get it.
     ``backbone="random"`` (seeded random weights) is for structural tests and timing only and
-    is never a fallback. A saved detector stores random or fine-tuned MAE weights itself; a frozen
-    pretrained one stores the checkpoint's digest and reloads (and verifies) the checkpoint on load.
+    is never a fallback. A saved detector stores random, fine-tuned or heatmap-MAE weights itself;
+    a frozen pretrained one stores the checkpoint's digest and reloads (and verifies) the
+    checkpoint on load. ``arch=None`` (default) means ``"mae_base"``, or for ``heatmap-mae`` the
+    small :data:`~augury.detectors.vanad.pretrain.HEATMAP_ARCH`.
+
+    ``backbone="heatmap-mae"`` is NOT the paper's configuration: instead of the ImageNet MAE, a
+    small ViT-MAE (width 192, 4 + 2 blocks, 224² input, one grey channel) is pre-trained
+    self-supervised on heatmaps of series windows (:mod:`augury.detectors.vanad.pretrain`:
+    random and checkerboard masks, masked-patch MSE). Without ``mae_checkpoint`` it is
+    pre-trained during ``fit`` on ``pretrain_windows`` windows of the (scaled, channel-selected)
+    training series, evenly spread, for ``pretrain_epochs`` epochs (AdamW at ``pretrain_lr``,
+    batch ``pretrain_batch_size``, the ``autocast`` setting, seeded by ``seed``; one progress
+    line per epoch on stderr). With ``mae_checkpoint`` (a file or folder written by ``augury
+    pretrain-mae``, or by an earlier pre-training) it is loaded strictly instead, its shapes read
+    from the file unless ``arch`` is given. Its numbers measure VAN-AD's pipeline with a
+    backbone that has never seen ImageNet, not the paper's method.
 
     ``channels`` keeps only these input channels (indices) after the scaler, which is fitted on
     all of them (``paper-msl``: ``[0]``, the official MSL protocol). ``max_train_windows`` keeps
@@ -114,7 +143,7 @@ class VANAD(Detector):
         *,
         window: int = 100,
         train_stride: int = 10,
-        arch: str | dict[str, Any] = "mae_base",
+        arch: str | dict[str, Any] | None = None,
         backbone: str = "pretrained",
         mae_checkpoint: str | None = None,
         imaging: str = "heatmap",
@@ -143,6 +172,10 @@ class VANAD(Detector):
         scaling: str = "standard",
         threshold: str = "percentile:99",
         seed: int = 42,
+        pretrain_epochs: int = 2,
+        pretrain_windows: int = 2048,
+        pretrain_lr: float = 1.5e-3,
+        pretrain_batch_size: int = 16,
     ) -> None:
         self.window = window
         self.train_stride = train_stride
@@ -175,13 +208,19 @@ class VANAD(Detector):
         self.scaling = scaling
         self.threshold = threshold
         self.seed = seed
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_windows = pretrain_windows
+        self.pretrain_lr = pretrain_lr
+        self.pretrain_batch_size = pretrain_batch_size
 
     # ------------------------------------------------------------------ building blocks
     def _check_params(self) -> None:
         check_admm(self.admm)
         check_autocast(self.autocast)
-        if self.backbone not in ("pretrained", "random"):
-            raise ValueError(f"backbone must be 'pretrained' or 'random', got {self.backbone!r}")
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"backbone must be one of {BACKBONES}, got {self.backbone!r}")
+        if self.backbone == "heatmap-mae" and self.mae_checkpoint is None and self.pretrain_windows < 1:
+            raise ValueError("pretrain_windows must be >= 1")
         if self.finetune not in FINETUNE_MODES:
             raise ValueError(f"finetune must be one of {FINETUNE_MODES}, got {self.finetune!r}")
         if self.tail not in TAIL_MODES:
@@ -199,12 +238,50 @@ class VANAD(Detector):
         return np.ascontiguousarray(X[:, idx])
 
     def _arch_name(self) -> str:
+        if self.arch is None:
+            return "mae_base"
         return self.arch if isinstance(self.arch, str) else "custom"
 
-    def _build_mae(self, cfg: MAEConfig) -> MaskedAutoencoder:
+    def _mae_config(self) -> MAEConfig:
+        """The MAE shapes: ``arch``, or for ``heatmap-mae`` the checkpoint's or the small default."""
+        if self.arch is not None or self.backbone != "heatmap-mae":
+            return resolve_arch(self._arch_name() if self.arch is None else self.arch)
+        if self.mae_checkpoint is not None:
+            return read_mae_config(self._heatmap_checkpoint())
+        return HEATMAP_ARCH
+
+    def _heatmap_checkpoint(self) -> str:
+        """The heatmap-MAE file named by ``mae_checkpoint`` (``$AUGURY_MAE_CHECKPOINT`` is for ImageNet MAEs)."""
+        path = resolve_weights_file(str(self.mae_checkpoint))
+        if not path.is_file():
+            raise MissingWeightsError(
+                f"mae_checkpoint={self.mae_checkpoint!r}: no heatmap-MAE checkpoint there; write one with "
+                "`augury pretrain-mae DATASETS... --out DIR` (then pass DIR), or leave mae_checkpoint unset "
+                "to pre-train during fit"
+            )
+        return str(path)
+
+    def _pretrain_heatmap_mae(self, mae: MaskedAutoencoder, X: np.ndarray) -> None:
+        starts = spread_starts(X.shape[0], self.window, int(self.pretrain_windows))
+        cfg = PretrainConfig(epochs=self.pretrain_epochs, batch_size=self.pretrain_batch_size, lr=self.pretrain_lr,
+                             autocast=check_autocast(self.autocast), seed=self.seed)
+        history = pretrain_mae(mae, [self._gather(X, starts, self.window)], cfg,
+                               progress=stderr_progress("VAN-AD heatmap-MAE pre-training"))
+        self.pretrain_history_ = [h.__dict__ for h in history]
+
+    def _build_mae(self, cfg: MAEConfig, X: np.ndarray | None = None) -> MaskedAutoencoder:
         torch.manual_seed(self.seed)
         mae = MaskedAutoencoder(cfg)
-        if self.backbone == "pretrained":
+        self.pretrain_history_: list[dict[str, float]] = []
+        if self.backbone == "heatmap-mae":
+            if self.mae_checkpoint is not None:
+                source = self._heatmap_checkpoint()
+                load_pretrained(mae, source)
+                log.info("VAN-AD: loaded heatmap-MAE weights from %s", source)
+            elif X is not None:
+                self._pretrain_heatmap_mae(mae, X)
+            self.mae_digest_ = state_digest(mae)
+        elif self.backbone == "pretrained":
             source = resolve_checkpoint(self._arch_name(), self.mae_checkpoint)
             self.mae_digest_ = load_pretrained(mae, source)
             log.info("VAN-AD: loaded MAE weights from %s", source)
@@ -256,7 +333,7 @@ class VANAD(Detector):
     def _fit(self, X: np.ndarray) -> None:
         self._check_params()
         X = self._select(X)
-        self.mae_ = self._build_mae(resolve_arch(self.arch))
+        self.mae_ = self._build_mae(self._mae_config(), X)
         starts = self._train_starts(X.shape[0])
         windows = self._gather(X, starts, self.window)
         torch.manual_seed(self.seed)
@@ -311,8 +388,8 @@ class VANAD(Detector):
 
     # ------------------------------------------------------------------ persistence
     def _stores_mae(self) -> bool:
-        """Random or fine-tuned MAE weights live in the saved detector; frozen pretrained ones are reloaded."""
-        return self.backbone == "random" or self.finetune != "none"
+        """Random, heatmap-MAE or fine-tuned weights live in the saved detector; frozen pretrained ones are reloaded."""
+        return self.backbone in ("random", "heatmap-mae") or self.finetune != "none"
 
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         arrays = {f"flow.{k}": v for k, v in state_to_numpy(self.flow_).items()}
@@ -323,6 +400,7 @@ class VANAD(Detector):
             "mae_digest": self.mae_digest_,
             "flow_config": self.flow_.cfg.to_dict(),
             "history": self.history_.to_dict(),
+            "pretrain_history": self.pretrain_history_,
         }
         return arrays, info
 
@@ -333,7 +411,8 @@ class VANAD(Detector):
             load_numpy_state(self.mae_, {k[4:]: v for k, v in arrays.items() if k.startswith("mae.")})
             self.mae_.requires_grad_(False)
             self.mae_.eval()
-            self.mae_digest_ = ""
+            self.mae_digest_ = state_digest(self.mae_) if self.backbone == "heatmap-mae" else ""
+            self.pretrain_history_ = info.get("pretrain_history", [])
         else:
             self.mae_ = self._build_mae(cfg)
             if self.mae_digest_ != info["mae_digest"]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 _COMMON: dict[str, Any] = {
-    "arch": "mae_base",
+    "arch": None,  # mae_base for backbone="pretrained"|"random", the small HEATMAP_ARCH for "heatmap-mae"
     "backbone": "pretrained",
     "imaging": "heatmap",
     "admm": "official",
