@@ -164,7 +164,7 @@ def test_nab_like_fleet_compares_methods_on_the_same_entities(tmp_path):
     assert set(table.loc[table["status"] == "ok", "threshold_train_source"]) == {"top:2 of train scores"}
     summary = pd.read_csv(out / "summary.csv").set_index("method")
     # Both aggregates cover the same 3 entities: iforest's short-series run is left out, and counted.
-    assert list(summary["n_entities"]) == [3, 3]
+    assert list(summary["n_entities"]) == [3, 3] and list(summary["n_labelled"]) == [2, 2]
     assert summary.loc["iforest", "n_excluded"] == 1 and summary.loc["pca", "n_failed"] == 1
     ok = table[(table["status"] == "ok") & (table["method"] == "iforest") & ~table["dataset"].str.contains("short")]
     assert np.isclose(summary.loc["iforest", "auc_roc"], ok["auc_roc"].mean())  # AUC: over the labelled two

@@ -116,5 +116,6 @@ def test_report_plots_show_the_raw_signal_and_detected_events(results_dir):
     with np.load(next((results_dir / "scores").glob("CalIt2__iforest*.npz"))) as z:
         assert {"signal", "channel_names", "train_threshold"} <= set(z.files)
         assert z["signal"].shape == (z["scores"].size, 2)  # both channels of a 2-channel dataset
+    assert invoke(str(results_dir)).exit_code == 0  # rendered here too: test order is not guaranteed under xdist
     page = (results_dir / "report.html").read_text()
     assert "events flagged by the detector" in page

@@ -202,7 +202,8 @@ def fleet_aggregates(df: pd.DataFrame) -> pd.DataFrame:
     Numeric columns are the mean over the entities that *every* method of the same (collection,
     preset, task, seed) ran ``ok``, so methods are compared on the same series: ``n_entities``
     counts them, ``n_failed`` the entities this method failed on and ``n_excluded`` the entities
-    it finished but another method did not (both left out, never counted as zero). ``status`` is
+    it finished but another method did not (both left out, never counted as zero), ``n_labelled`` the
+    common entities with a labelled anomaly (those the AUC/VUS means cover). ``status`` is
     ``aggregate``, ``wall_s`` and ``n_test`` the sum, ``peak_mem_mb`` the maximum. A metric that is
     undefined on some common entities (e.g. AUC on an anomaly-free series) is the mean over the others.
     """
@@ -225,6 +226,7 @@ def fleet_aggregates(df: pd.DataFrame) -> pd.DataFrame:
         row.update(dict(zip(["dataset", "method", "preset", "task", "seed"], key, strict=True)))
         row.update(status=AGGREGATE, n_entities=len(ok), n_failed=int(group["status"].ne("ok").sum()),
                    n_excluded=len(finished) - len(ok),
+                   n_labelled=int(ok["auc_roc"].notna().sum()) if "auc_roc" in ok else None,
                    wall_s=float(ok["wall_s"].sum()) if "wall_s" in ok else None,
                    peak_mem_mb=float(ok["peak_mem_mb"].max()) if "peak_mem_mb" in ok else None,
                    n_test=int(ok["n_test"].sum()) if "n_test" in ok else None,

@@ -14,7 +14,7 @@ RANK_METRIC = "vus_pr"
 #: leaderboard columns, in order (those absent from the results are left out)
 COLUMNS = ["rank", "method", RANK_METRIC, f"random_{RANK_METRIC}", f"paper_{RANK_METRIC}", "auc_roc", "random_auc_roc",
            "paper_auc_roc", "pa_f1", "random_pa_f1", "paper_pa_f1", "pa_f1_train", "flagged_fraction_train",
-           "n_entities", "n_seeds", "wall_s"]
+           "n_entities", "n_labelled", "n_seeds", "wall_s"]
 #: preference among the rows of one (dataset, method): a summary over entities or seeds beats one run
 _PREFERENCE = {"aggregate": 0, "seed_mean": 1, "ok": 2}
 
