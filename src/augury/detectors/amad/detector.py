@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -392,9 +393,10 @@ class AMAD(Detector):
         return np.maximum(err, max(float(np.median(err)), 1e-12)).astype(np.float32)
 
     # ------------------------------------------------------------------ scoring
-    def _window_energy(self, windows: np.ndarray) -> np.ndarray:
+    def _energy(self, fn: Callable[..., np.ndarray], windows: np.ndarray) -> np.ndarray:
+        """``fn`` (:func:`window_energy` or :func:`window_channel_energy`) with this model's scoring settings."""
         with core_threads():
-            return window_energy(
+            return fn(
                 self.model_,
                 windows,
                 cad_scale=self._cad_scale(),
@@ -402,6 +404,9 @@ class AMAD(Detector):
                 channel_scale=self.channel_scale_,
                 autocast_mode=check_autocast(self.autocast),
             )
+
+    def _window_energy(self, windows: np.ndarray) -> np.ndarray:
+        return self._energy(window_energy, windows)
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         windows, starts = sliding_windows(X, self.window, self.window)
@@ -411,15 +416,7 @@ class AMAD(Detector):
         return self._window_energy(windows)
 
     def _channel_energy(self, windows: np.ndarray) -> np.ndarray:
-        with core_threads():
-            return window_channel_energy(
-                self.model_,
-                windows,
-                cad_scale=self._cad_scale(),
-                batch_size=self.score_batch_size,
-                channel_scale=self.channel_scale_,
-                autocast_mode=check_autocast(self.autocast),
-            )
+        return self._energy(window_channel_energy, windows)
 
     def _explain(self, X: np.ndarray) -> np.ndarray:
         windows, starts = sliding_windows(X, self.window, self.window)

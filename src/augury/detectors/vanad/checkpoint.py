@@ -82,7 +82,11 @@ def resolve_checkpoint(arch: str, mae_checkpoint: str | None) -> str:
     return str(default)
 
 
-def _torch_load(path: Path) -> object:
+def load_weights_only(path: Path) -> object:
+    """The object in the torch file at ``path``, unpickled weights-only (tensors, containers, numbers, strings).
+
+    Raises :class:`ModelFormatError` naming ``path`` for anything else (corrupted bytes, pickled code).
+    """
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     # Corrupted bytes surface from the weights-only unpickler as any of these (IndexError and KeyError
@@ -99,7 +103,7 @@ def _torch_load(path: Path) -> object:
 
 def read_official(path: Path) -> dict[str, torch.Tensor]:
     """State dict of Meta's MAE checkpoint at ``path`` (``{"model": state_dict}`` or a bare state dict)."""
-    obj = _torch_load(path)
+    obj = load_weights_only(path)
     if isinstance(obj, dict) and isinstance(obj.get("model"), dict):
         obj = obj["model"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
@@ -173,7 +177,7 @@ def read_hf_folder(folder: Path) -> dict[str, torch.Tensor]:
             raise ModelFormatError(f"{st}: unreadable safetensors file ({exc})") from exc
     binf = folder / HF_WEIGHT_FILES[1]
     if binf.is_file():
-        obj = _torch_load(binf)
+        obj = load_weights_only(binf)
         if not isinstance(obj, dict):
             raise ModelFormatError(f"{binf}: not a state dict")
         return obj

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from augury.detectors.vanad.backbone import MAEConfig, MaskedAutoencoder
-from augury.detectors.vanad.checkpoint import _torch_load
+from augury.detectors.vanad.checkpoint import load_weights_only
 from augury.detectors.vanad.imaging import make_imaging, resize
 from augury.detectors.vanad.masking import checkerboard_masks, visible_index
 from augury.errors import DataError, ModelFormatError
@@ -216,7 +216,7 @@ def pretrain_mae(mae: MaskedAutoencoder, sources: Sequence[np.ndarray], cfg: Pre
     history: list[EpochReport] = []
     start_epoch, elapsed0 = 1, 0.0
     if state_path is not None and state_path.is_file():
-        state = _torch_load(state_path)
+        state = load_weights_only(state_path)
         if not isinstance(state, dict) or state.get("settings") != settings:
             raise DataError(f"{state_path}: holds a pre-training run with other settings or data; "
                             "use another output folder or delete the file to start over")
@@ -276,7 +276,7 @@ def read_mae_config(path: str | Path) -> MAEConfig:
     path = Path(path)
     if path.is_dir():
         path = path / WEIGHTS_FILE
-    obj = _torch_load(path)
+    obj = load_weights_only(path)
     cfg = obj.get("mae_config") if isinstance(obj, dict) else None
     if not isinstance(cfg, dict):
         raise ModelFormatError(f"{path}: no 'mae_config' entry (not a heatmap-MAE checkpoint); pass arch= "
