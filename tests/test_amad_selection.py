@@ -6,26 +6,13 @@ import numpy as np
 import pytest
 
 import augury
+from amad_support import TINY
 from augury.detectors.amad import train as amad_train
 from augury.detectors.amad.detector import PAPER_LITERAL
 from augury.detectors.amad.model import AMADConfig, AMADModel
 from augury.detectors.amad.scoring import window_energy
 from augury.detectors.amad.split import split_windows
 from augury.metrics import auc_roc
-
-TINY = dict(
-    d_model=32,
-    n_layers=1,
-    n_heads=2,
-    train_stride=3,
-    epochs=2,
-    lr=3e-3,
-    batch_size=32,
-    max_train_windows=None,
-    train_score_stride=100,
-    autocast="none",
-    progress=False,
-)
 
 
 @pytest.fixture(scope="module")

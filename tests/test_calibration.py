@@ -10,13 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import augury
+from amad_support import TINY
 from augury.calibration import Calibration
 from augury.cli import main
 from augury.detectors.base import load_detector
 from augury.errors import MetricError
-
-AMAD_TINY = dict(d_model=32, n_layers=1, n_heads=2, train_stride=3, epochs=2, lr=3e-3, batch_size=32,
-                 max_train_windows=None, train_score_stride=100, autocast="none", progress=False)
 
 
 def test_training_scores_become_unit_scale_whatever_their_units():
@@ -54,7 +52,7 @@ def clean():
 def test_fixed_3_on_calibrated_scores_means_the_same_for_every_method(name, clean):
     torch.set_num_threads(1)
     train = clean.train[:1500] if name == "amad" else clean.train
-    det = augury.create_detector(name, **(AMAD_TINY if name == "amad" else {})).fit(train)
+    det = augury.create_detector(name, **(TINY if name == "amad" else {})).fit(train)
     z = det.decision_function(clean.test, calibrated=True)
     assert 0.1 <= 100 * np.mean(z > 3) <= 5.0
     spiked = clean.test.copy()
