@@ -13,16 +13,10 @@ import numpy as np
 import pandas as pd
 
 from augury.errors import DataError
+from augury.metrics._validation import segments
 
 EVENT_COLUMNS = ["start", "end", "start_time", "end_time", "length", "duration", "peak", "peak_step",
                  "peak_time", "mean"]
-
-
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """``(start, end)`` (inclusive) of every run of True in ``flags`` ``[T]``."""
-    padded = np.concatenate(([False], flags, [False]))
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _time_index(timestamps: Any, n: int) -> pd.Index | None:
@@ -65,7 +59,7 @@ def to_events(
         raise DataError(f"to_events: need min_gap >= 0 and min_length >= 1, got {min_gap} and {min_length}")
     index = _time_index(timestamps, s.size)
     merged: list[list[int]] = []
-    for a, b in _runs(s > threshold):
+    for a, b in zip(*(e.tolist() for e in segments(s > threshold)), strict=True):
         if merged and a - merged[-1][1] - 1 <= min_gap:
             merged[-1][1] = b
         else:
