@@ -2,18 +2,19 @@
 
 Raw scores live in each method's own units (PCA's reach 1e18, iforest's are negative, HBOS's
 saturate), so a ``fixed:`` threshold means something different for every method. The
-calibrated score of ``s`` is the *normal score of its empirical tail probability* among the
-training scores: ``z = Φ⁻¹(F(s))``, with ``F`` the mid-rank empirical CDF interpolated between
-the distinct training scores. Beyond the training range ``z`` continues linearly with the slope
+calibrated score of ``s`` is the *unit-variance logistic score of its empirical CDF* among the
+training scores: ``z = (√3/π)·logit(F(s))``, with ``F`` the mid-rank empirical CDF interpolated
+between the distinct training scores (the logistic quantile stands in for the normal one Φ⁻¹:
+same centre and spread, heavier tails). Beyond the training range ``z`` continues linearly with the slope
 of the top (bottom) decile, so a spike ten times beyond the training maximum still ranks above
 one twice beyond it.
 
 Why not a robust z-score ``(s − median) / (1.4826·MAD)``: it assumes a symmetric bell, and
 anomaly scores are skewed in method-specific ways (PCA's are chi-square-like, kNN's light-tailed,
 HBOS's bounded), so "3 robust SDs" flagged 0 % of a clean series for kNN and 10 % for PCA. The
-normal score makes every method's training scores standard normal by construction: ``fixed:3``
-flags the top 0.135 % of training steps for every method, and on test data it means "as
-unusual as 3 standard deviations of a Gaussian would be on training data".
+logistic score gives every method's training scores the same distribution (mean 0, SD 1) by
+construction: ``fixed:3`` flags the top 0.43 % of training steps for every method, and on test
+data it means "as unusual as the top 0.43 % of training steps".
 
 The calibration is a pure function of the training scores ``decision_scores_``, which every
 saved model already stores, so a loaded model calibrates exactly like the fitted one.
@@ -38,9 +39,9 @@ TAIL = 0.1
 
 @dataclass(frozen=True)
 class Calibration:
-    """Monotone map from raw scores to standard-normal units, fitted on training scores.
+    """Monotone map from raw scores to unit-variance logistic units, fitted on training scores.
 
-    ``knots`` ``[K]`` are the distinct training scores (ascending) and ``z`` ``[K]`` their normal
+    ``knots`` ``[K]`` are the distinct training scores (ascending) and ``z`` ``[K]`` their logistic
     scores; ``low_slope`` / ``high_slope`` (z per raw unit, > 0) extend the map beyond them.
     """
 
@@ -62,7 +63,7 @@ class Calibration:
         return cls(knots, z, _slope(knots, z, low=True), _slope(knots, z, low=False))
 
     def transform(self, scores: np.ndarray) -> np.ndarray:
-        """Calibrated scores (standard-normal units) of raw ``scores`` ``[T]`` → float64 ``[T]``."""
+        """Calibrated scores (unit-variance logistic units) of raw ``scores`` ``[T]`` → float64 ``[T]``."""
         s = np.asarray(scores, dtype=np.float64).ravel()
         with np.errstate(over="ignore"):
             return self._transform(s)
@@ -76,7 +77,7 @@ class Calibration:
         return np.clip(out, -MAX_Z, MAX_Z)
 
     def proba(self, scores: np.ndarray) -> np.ndarray:
-        """Probability ``[T]`` in [0, 1] that a step is outlying: ``Φ(calibrated score)``."""
+        """Probability ``[T]`` in [0, 1] that a step is outlying: the training CDF ``F`` (extrapolated beyond its range)."""
         return expit(self.transform(scores) / LOGISTIC_SD)
 
 

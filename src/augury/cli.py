@@ -62,7 +62,7 @@ def detect(
         str | None,
         typer.Option(help="Also write 0/1 labels with this threshold rule fitted on TRAIN scores, e.g. "
                           "top:1 (flag the top 1 % of train scores), spot:1e-3, or fixed:3 with --calibrated "
-                          "(3 SDs above typical train scores; without --calibrated fixed: is in the method's "
+                          "(beyond the top 0.43 % of train scores; without --calibrated fixed: is in the method's "
                           "own raw units). Default: the detector's (top:1)."),
     ] = None,
     calibrated: Annotated[

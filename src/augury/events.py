@@ -95,7 +95,7 @@ def flag_warning(scores: Any, threshold: float, train_scores: Any = None) -> str
     n_flagged = int(np.count_nonzero(s > threshold))
     if 0 < n_flagged < s.size:
         return None
-    hint = "use a top:PERCENT threshold or calibrated scores (--calibrated), where fixed:3 means 3 robust SDs"
+    hint = "use a top:PERCENT threshold or calibrated scores (--calibrated), where fixed:3 flags scores beyond the top 0.43 % of training scores"
     if n_flagged == 0:
         msg = f"no step is flagged: the highest score {s.max():.6g} does not exceed the threshold {threshold:.6g}"
         if train_scores is not None:
