@@ -7,7 +7,7 @@ import pandas as pd
 import typer
 from typer.testing import CliRunner
 
-from augury.bench.commands import bench_command
+from augury.cli.bench import bench_command
 from augury.errors import AuguryError
 
 

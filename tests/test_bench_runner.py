@@ -17,9 +17,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from augury.bench.commands import bench_command
 from augury.bench.grid import expand_grid, run_grid
 from augury.bench.store import KEY_COLUMNS, LEAD_COLUMNS, ResultStore
+from augury.cli.bench import bench_command
 from augury.data.synthetic import make_synthetic
 from augury.errors import AuguryError
 
@@ -231,7 +231,7 @@ def test_missing_dataset_and_ray_options_are_reported(data_root, tmp_path, monke
 _DRIVER = textwrap.dedent(
     """
     import sys, typer
-    from augury.bench.commands import bench_command
+    from augury.cli.bench import bench_command
     if __name__ == "__main__":  # worker processes re-import the main module
         app = typer.Typer()
         app.command("bench")(bench_command)

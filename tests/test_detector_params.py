@@ -1,4 +1,4 @@
-"""Declarative parameter rules (augury.detectors.params)."""
+"""Declarative parameter rules (augury.base.params)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from augury.detectors.params import Bool, Choice, Float, Int, IntOrFloat, check_params
+from augury.base.params import Bool, Choice, Float, Int, IntOrFloat, check_params
 from augury.errors import ParameterError
 
 

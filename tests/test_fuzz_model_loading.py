@@ -16,7 +16,7 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 from augury import create_detector, load_detector
-from augury.detectors.model_format import CONFIG_FILE, WEIGHTS_FILE, config_checksum
+from augury.base.persistence import CONFIG_FILE, WEIGHTS_FILE, config_checksum
 from fuzz_support import _report_counts, both, outcome  # noqa: F401  (fixture used by pytest)
 
 RNG = np.random.default_rng(0)

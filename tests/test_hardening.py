@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 
 from augury import create_detector, load_detector
+from augury.base.persistence import CONFIG_FILE, WEIGHTS_FILE, config_checksum
 from augury.bench.store import ResultStore, StoreLockedError
 from augury.cli import main
 from augury.data.formats import read_series
 from augury.data.formats.common import load_npy
 from augury.data.validation import check_series
 from augury.data.windowing import windows_to_steps
-from augury.detectors.model_format import CONFIG_FILE, WEIGHTS_FILE, config_checksum
 from augury.errors import (
     DataError,
     MetricError,

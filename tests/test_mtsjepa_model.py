@@ -19,11 +19,11 @@ from augury.detectors.mtsjepa.data import (
     to_windows,
     views,
 )
-from augury.detectors.mtsjepa.head import AttentionPoolClassifier, focal_loss
 from augury.detectors.mtsjepa.losses import LossWeights, batch_losses
 from augury.detectors.mtsjepa.model import JEPAConfig, MTSJEPAModel
 from augury.detectors.mtsjepa.pipeline import frozen_features
 from augury.detectors.mtsjepa.train import PretrainConfig, rec_weight
+from augury.early_warning.head import AttentionPoolClassifier, focal_loss
 
 SMALL = JEPAConfig(n_patches=5, patch_len=20, d_model=16, n_codes=8, tokenizer_hidden=8, n_layers=1, n_heads=2,
                    d_ff=32, pred_hidden=16, pred_ff=32, dropout=0.0)

@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from augury.bench.commands import report_command
 from augury.bench.grid import expand_grid, run_grid
+from augury.cli.report import report_command
 from augury.data.synthetic import make_synthetic
 from augury.errors import DataError
 from augury.report.html import best_mask

@@ -1,6 +1,6 @@
 """augury: anomaly detection and early warning for multivariate time series.
 
-Public API (see DESIGN.md): ``Dataset``, ``load_dataset``, ``load_collection``,
+Public API (see docs/design.md): ``Dataset``, ``load_dataset``, ``load_collection``,
 ``discover_datasets``, ``read_series``, ``load_example``, ``make_synthetic``,
 ``create_detector``, ``list_detectors``, ``load_detector``, ``Detector``, the early-warning
 ``create_predictor``, ``list_predictors``, ``load_predictor``, ``Predictor`` and the typed errors.
@@ -9,8 +9,7 @@ Metrics live in :mod:`augury.metrics`.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from augury._version import __version__
 from augury.data.dataset import Dataset
 from augury.data.formats import load_example, read_series
 from augury.data.loaders import discover_datasets, load_collection, load_dataset
@@ -26,6 +25,7 @@ from augury.errors import (
     MissingResourceError,
     ModelFormatError,
     NotFittedError,
+    ParameterError,
 )
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "MissingResourceError",
     "ModelFormatError",
     "NotFittedError",
+    "ParameterError",
     "Predictor",
     "__version__",
     "create_detector",

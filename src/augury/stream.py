@@ -28,7 +28,7 @@ MAX_BURST = 65536
 
 
 def causal_threshold(detector: Any, X: Any) -> float:
-    """The detector's threshold rule (e.g. ``percentile:99``) refitted on the causal scores of ``X`` ``[T, C]``.
+    """The detector's threshold rule (e.g. ``top:1``) refitted on the causal scores of ``X`` ``[T, C]``.
 
     ``X`` (raw units) should be normal data such as the training series; warm-up steps are left out.
     """

@@ -53,8 +53,8 @@ def _predictor_infos(methods: Sequence[str], preset: str, seeds: int) -> tuple[d
 def _saved_model(path: str | Path, methods: Sequence[str], task: str, seeds: int,
                  overrides: dict[str, Any] | None) -> tuple[list[str], dict, dict[str, str]]:
     """``--model DIR``: the saved detector's name, its parameters and ``{"path", "checksum"}``."""
+    from augury.base.persistence import CONFIG_FILE
     from augury.detectors.base import load_detector
-    from augury.detectors.model_format import CONFIG_FILE
 
     if task != "detect" or seeds != 1 or overrides:
         raise BenchError("--model scores one saved detector: it takes no --task predict, --seeds, --set or "

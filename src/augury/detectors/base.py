@@ -20,91 +20,70 @@ statistics). Window models override them with batched versions.
 
 from __future__ import annotations
 
-import inspect
+import math
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import expit
 
-from augury.calibration import LOGISTIC_SD, Calibration
-from augury.data.scaling import Scaler
-from augury.data.validation import check_series
-from augury.detectors.model_format import (
+from augury.base.estimator import Estimator
+from augury.base.persistence import (
     CONFIG_FILE,
     FORMAT_NAME,
     FORMAT_VERSION,
     WEIGHTS_FILE,
+    build_estimator,
     check_array,
+    expect,
+    load_arrays,
     read_model,
-    write_model,
+    save_estimator,
 )
-from augury.detectors.params import Rule, check_params
-from augury.errors import AuguryError, DataError, ModelFormatError, NotFittedError, ParameterError
+from augury.base.registry import DEFAULT_TAGS
+from augury.calibration import LOGISTIC_SD, Calibration
+from augury.data.scaling import Scaler
+from augury.data.validation import check_series
+from augury.errors import (
+    AuguryError,
+    DataError,
+    MetricError,
+    ModelFormatError,
+    NotFittedError,
+    ParameterError,
+)
 from augury.metrics.thresholds import ThresholdStrategy, contamination_alias, parse_threshold
 from augury.utils.seed import seed_everything
 
 __all__ = ["CONFIG_FILE", "FORMAT_NAME", "FORMAT_VERSION", "WEIGHTS_FILE", "Detector", "load_detector"]
 
 
-class Detector:
-    """Base class of every augury detector.
+class Detector(Estimator):
+    """Base class of every augury detector (parameters, presets and tags: :class:`~augury.base.estimator.Estimator`).
 
     Fitted attributes (set by :meth:`fit`): ``decision_scores_`` ``[T_train]``, ``threshold_``
     (float), ``n_features_in_`` (C), ``scaler_`` and ``threshold_strategy_``.
     """
 
-    name: ClassVar[str] = ""
-    #: capability tags, e.g. ``{"multivariate": True, "needs_pretrained_weights": False}``
-    tags: ClassVar[dict[str, Any]] = {}
-    #: named hyper-parameter sets; ``cpu`` must train and score a benchmark on 2 cores in minutes
-    presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": {}, "paper": {}}
-    #: allowed values per hyper-parameter (see :mod:`augury.detectors.params`); checked by fit and load
-    param_rules: ClassVar[dict[str, Rule]] = {}
-
-    # ------------------------------------------------------------------ parameters
-    @classmethod
-    def _get_param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        names = []
-        for p in sig.parameters.values():
-            if p.name == "self":
-                continue
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                raise TypeError(f"{cls.__name__}.__init__ must list its hyper-parameters explicitly")
-            names.append(p.name)
-        return sorted(names)
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Hyper-parameters as given to the constructor."""
-        return {k: getattr(self, k) for k in self._get_param_names()}
+    task: ClassVar[str] = "detector"
+    tags: ClassVar[dict[str, Any]] = dict(DEFAULT_TAGS["detector"])
 
     def set_params(self, **params: Any) -> Detector:
-        """Set hyper-parameters; unknown names raise ``ValueError``.
+        """Set hyper-parameters (validated; unknown names or refused values raise ``ParameterError``).
 
         ``contamination`` (PyOD's name, a fraction in (0, 0.5]) is accepted as an alias of
         ``threshold="top:<100·contamination>"``."""
-        params = contamination_alias(params)
-        valid = set(self._get_param_names())
-        for k, v in params.items():
-            if k not in valid:
-                raise ParameterError(f"{type(self).__name__} has no parameter {k!r}; valid: {sorted(valid)}")
-            setattr(self, k, v)
-        return self
+        return super().set_params(**contamination_alias(params))
 
     def validate_params(self) -> Detector:
-        """Check every hyper-parameter against ``param_rules`` and ``_check_param_relations``;
-        a bad value raises ``ParameterError`` naming it and the allowed range."""
-        check_params(type(self).__name__, self.get_params(), self.param_rules)
-        self._check_param_relations()
+        """As :meth:`Estimator.validate_params`, and the ``threshold`` spec must parse."""
+        super().validate_params()
+        if isinstance(getattr(self, "threshold", None), str):
+            try:
+                parse_threshold(self.threshold)
+            except MetricError as exc:
+                raise ParameterError(f"{type(self).__name__}: threshold={self.threshold!r} is invalid ({exc})") from exc
         return self
-
-    def _check_param_relations(self) -> None:
-        """Rules that involve several parameters (override; raise ``ParameterError``)."""
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
 
     # ------------------------------------------------------------------ hooks
     def _fit(self, X: np.ndarray) -> None:
@@ -190,10 +169,19 @@ class Detector:
             out[warm:] = self._checked(self._score_causal(Xs), Xs.shape[0] - warm, "causal scores")
         return out
 
-    def predict(self, X: Any) -> np.ndarray:
-        """0/1 labels ``[T]``: ``decision_function(X)`` compared with the fitted threshold strategy."""
+    def threshold_strategy(self, calibrated: bool = False) -> ThresholdStrategy:
+        """The fitted threshold rule: ``threshold_strategy_`` (on raw training scores) or, with
+        ``calibrated``, the same spec refitted on the calibrated training scores, so that
+        ``fixed:3`` means 3 calibrated units (the top 0.43 % of training steps) for every method."""
         self._check_fitted()
-        return self.threshold_strategy_.apply(self.decision_function(X))
+        if not calibrated:
+            return self.threshold_strategy_
+        return parse_threshold(self.threshold_strategy_.spec()).fit(self.calibrate(self.decision_scores_))
+
+    def predict(self, X: Any, calibrated: bool = False) -> np.ndarray:
+        """0/1 labels ``[T]``: ``decision_function(X, calibrated=...)`` against :meth:`threshold_strategy`."""
+        rule = self.threshold_strategy(calibrated)
+        return rule.apply(self.decision_function(X, calibrated=calibrated))
 
     def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
         """``fit(X)`` then 0/1 labels of the training series."""
@@ -285,32 +273,58 @@ class Detector:
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
         """Save the fitted detector to folder ``path`` (safetensors weights + checksummed JSON config,
-        see :mod:`augury.detectors.model_format`)."""
-        from safetensors.numpy import save as st_save
+        see :mod:`augury.base.persistence`)."""
+        arrays, state = self._export()
+        return save_estimator(path, "detector", self.name, self.get_params(deep=False), state, arrays)
 
+    def _export(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The fitted detector as ``(arrays, JSON state)``: what :meth:`save` writes and what a model
+        that holds detectors (an ensemble, the detect-now predictor) stores for each of them."""
         self._check_fitted()
-        arrays, info = self._get_state()
-        arrays = {f"model.{k}": np.ascontiguousarray(v) for k, v in arrays.items()}
+        model_arrays, info = self._get_state()
+        arrays = {f"model.{k}": v for k, v in model_arrays.items()}
         arrays["base.scaler_offset"] = self.scaler_.offset_
         arrays["base.scaler_scale"] = self.scaler_.scale_
         arrays["base.decision_scores"] = self.decision_scores_
         if hasattr(self, "channel_mean_"):
             arrays["base.channel_mean"] = self.channel_mean_
             arrays["base.channel_std"] = self.channel_std_
-        from augury import __version__
+        state = {"n_features_in": self.n_features_in_, "threshold": self.threshold_,
+                 "threshold_spec": self.threshold_strategy_.spec(), "model": info}
+        return arrays, state
 
-        body = {
-            "augury_version": __version__,
-            "detector": self.name,
-            "params": _json_safe(self.get_params()),
-            "state": _json_safe({
-                "n_features_in": self.n_features_in_,
-                "threshold": self.threshold_,
-                "threshold_spec": self.threshold_strategy_.spec(),
-                "model": info,
-            }),
-        }
-        return write_model(Path(path), body, st_save(arrays))
+    def _restore(self, arrays: dict[str, np.ndarray], state: dict[str, Any], where: Path) -> Detector:
+        """Inverse of :meth:`_export` on a detector built with the saved parameters; every check
+        failure is a ``ModelFormatError`` naming ``where``. Nothing is refitted."""
+        try:
+            n = int(state["n_features_in"])
+            threshold = float(state["threshold"])
+            spec = state["threshold_spec"]
+            info = state["model"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFormatError(f"{where}: saved detector state is incomplete ({type(exc).__name__}: {exc})") from exc
+        if n < 1 or not math.isfinite(threshold) or not isinstance(spec, str) or not isinstance(info, dict):
+            raise ModelFormatError(f"{where}: saved detector state has invalid n_features_in, threshold or spec")
+        self.n_features_in_ = n
+        self.scaler_ = Scaler(getattr(self, "scaling", "standard"))
+        self.scaler_.offset_ = check_array(arrays, "base.scaler_offset", (n,), where).astype(np.float64)
+        self.scaler_.scale_ = check_array(arrays, "base.scaler_scale", (n,), where, positive=True).astype(np.float64)
+        self.decision_scores_ = check_array(arrays, "base.decision_scores", (None,), where).astype(np.float64)
+        if "base.channel_mean" in arrays:
+            self.channel_mean_ = check_array(arrays, "base.channel_mean", (n,), where).astype(np.float64)
+            self.channel_std_ = check_array(arrays, "base.channel_std", (n,), where, positive=True).astype(np.float64)
+        try:
+            self._set_state({k[6:]: v for k, v in arrays.items() if k.startswith("model.")}, info)
+            self.threshold_strategy_ = parse_threshold(spec)
+        except ModelFormatError:
+            raise
+        except (AuguryError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+            raise ModelFormatError(f"{where}: saved state does not fit {type(self).__name__} "
+                                   f"({type(exc).__name__}: {exc})") from exc
+        self.threshold_strategy_.threshold_ = threshold
+        self.threshold_ = threshold
+        self.labels_ = self.threshold_strategy_.apply(self.decision_scores_)
+        return self
 
 
 #: windows materialised at once by the causal window scorers (bounds memory on long series)
@@ -345,61 +359,19 @@ def _channel_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(axis=0), np.where(std > 1e-12, std, 1.0)
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, (tuple, set)):
-        return list(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def _json_safe(obj: Any) -> Any:
-    """Plain JSON types (NumPy scalars → Python, tuples → lists) so the checksum is reproducible."""
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set)):
-        return [_json_safe(v) for v in obj]
-    return _json_default(obj) if isinstance(obj, np.generic) else obj
+def _check_state(state: dict[str, Any], cfg_path: Path) -> None:
+    """The detector fields of a saved config's ``state``: the fitted threshold and its strategy."""
+    thr = state.get("threshold")
+    expect(isinstance(thr, (int, float)) and not isinstance(thr, bool) and math.isfinite(thr), cfg_path,
+           "'state.threshold' must be a finite number")
+    expect(isinstance(state.get("threshold_spec"), str), cfg_path, "'state.threshold_spec' must be a string")
 
 
 def load_detector(path: str | Path) -> Detector:
     """Load a detector saved by :meth:`Detector.save`; refuses foreign, corrupted or edited folders
     (``ModelFormatError``). Nothing is refitted: every fitted quantity comes from the files."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as st_load
-
-    from augury.detectors.registry import get_detector_class
-
     path = Path(path)
-    config, blob = read_model(path)
-    cfg_path, w_path = path / CONFIG_FILE, path / WEIGHTS_FILE
-    try:
-        arrays = st_load(blob)
-    except (SafetensorError, ValueError) as exc:
-        raise ModelFormatError(f"{w_path}: unreadable safetensors file ({exc})") from exc
-    try:
-        cls = get_detector_class(config["detector"])
-        det = cls(**config["params"])
-        det.validate_params()
-    except (AuguryError, TypeError) as exc:
-        raise ModelFormatError(f"{cfg_path}: invalid detector or parameters ({exc})") from exc
-    state = config["state"]
-    n = det.n_features_in_ = state["n_features_in"]
-    det.scaler_ = Scaler(getattr(det, "scaling", "standard"))
-    det.scaler_.offset_ = check_array(arrays, "base.scaler_offset", (n,), w_path).astype(np.float64)
-    det.scaler_.scale_ = check_array(arrays, "base.scaler_scale", (n,), w_path, positive=True).astype(np.float64)
-    det.decision_scores_ = check_array(arrays, "base.decision_scores", (None,), w_path).astype(np.float64)
-    if "base.channel_mean" in arrays:
-        det.channel_mean_ = check_array(arrays, "base.channel_mean", (n,), w_path).astype(np.float64)
-        det.channel_std_ = check_array(arrays, "base.channel_std", (n,), w_path, positive=True).astype(np.float64)
-    try:
-        det._set_state({k[6:]: v for k, v in arrays.items() if k.startswith("model.")}, state["model"])
-        det.threshold_strategy_ = parse_threshold(state["threshold_spec"])
-    except ModelFormatError:
-        raise
-    except (AuguryError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
-        raise ModelFormatError(f"{path}: saved state does not fit {type(det).__name__} ({type(exc).__name__}: {exc})") from exc
-    det.threshold_strategy_.threshold_ = float(state["threshold"])
-    det.threshold_ = float(state["threshold"])
-    det.labels_ = det.threshold_strategy_.apply(det.decision_scores_)
-    return det
+    config, blob = read_model(path, "detector", _check_state)
+    arrays = load_arrays(blob, path / WEIGHTS_FILE)
+    det = build_estimator("detector", config, path / CONFIG_FILE)
+    return det._restore(arrays, config["state"], path)

@@ -16,43 +16,50 @@ head), and ``_get_state``/``_set_state``.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import math
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from augury.base.estimator import Estimator
+from augury.base.persistence import (
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    WEIGHTS_FILE,
+    build_estimator,
+    check_array,
+    expect,
+    format_name,
+    load_arrays,
+    read_model,
+    save_estimator,
+)
+from augury.base.registry import DEFAULT_TAGS
 from augury.data.scaling import Scaler
 from augury.data.validation import check_labels, check_series
-from augury.detectors.base import Detector, _json_default
 from augury.early_warning.windows import n_windows, next_window_labels, window_index
-from augury.errors import DataError, ModelFormatError, NotFittedError
-from augury.utils.atomic import atomic_write_bytes, atomic_write_text
+from augury.errors import AuguryError, DataError, ModelFormatError, NotFittedError
 from augury.utils.seed import seed_everything
 
-FORMAT_NAME = "augury-predictor"
-FORMAT_VERSION = 1
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.safetensors"
+FORMAT_NAME = format_name("predictor")
+
+__all__ = ["CONFIG_FILE", "FORMAT_NAME", "FORMAT_VERSION", "WEIGHTS_FILE", "Predictor", "load_predictor"]
 
 
-class Predictor:
-    """Base class of every early-warning predictor.
+class Predictor(Estimator):
+    """Base class of every early-warning predictor (parameters, presets and tags:
+    :class:`~augury.base.estimator.Estimator`).
 
     Fitted attributes: ``n_features_in_``, ``scaler_`` (after ``fit``); ``threshold_`` (δ*) and
     ``head_history_`` (after ``fit_head``).
     """
 
-    name: ClassVar[str] = ""
-    tags: ClassVar[dict[str, Any]] = {}
-    presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": {}, "paper": {}}
+    task: ClassVar[str] = "predictor"
+    tags: ClassVar[dict[str, Any]] = dict(DEFAULT_TAGS["predictor"])
+    #: how ``fit`` scales the input before the method sees it (``"none"``: the method scales itself)
+    input_scaling: ClassVar[str] = "standard"
     window: int = 100
-
-    _get_param_names = Detector.__dict__["_get_param_names"]
-    get_params = Detector.get_params
-    set_params = Detector.set_params
-    __repr__ = Detector.__repr__
 
     # ------------------------------------------------------------------ hooks
     def _fit(self, X: np.ndarray, extra: list[np.ndarray] | None) -> None:
@@ -68,14 +75,14 @@ class Predictor:
         raise NotImplementedError
 
     def _head_config(self) -> Any:
-        from augury.detectors.mtsjepa.head import HeadConfig
+        from augury.early_warning.head import HeadConfig
 
         return HeadConfig(classifier=getattr(self, "classifier", "attention"),
                           epochs=getattr(self, "head_epochs", 30), patience=getattr(self, "head_patience", 5),
                           restore_best=getattr(self, "restore_best", True))
 
     def _fit_head(self, w_tr: np.ndarray, y_tr: np.ndarray, w_val: np.ndarray, y_val: np.ndarray, seed: int) -> None:
-        from augury.detectors.mtsjepa.head import train_head
+        from augury.early_warning.head import train_head
 
         f_tr, f_val = self._features(w_tr), self._features(w_val)
         self.head_, hist = train_head(f_tr, y_tr, f_val, y_val, self._head_config(), seed)
@@ -84,7 +91,7 @@ class Predictor:
         self.threshold_ = float(hist.threshold)
 
     def _proba(self, windows: np.ndarray) -> np.ndarray:
-        from augury.detectors.mtsjepa.head import head_proba
+        from augury.early_warning.head import head_proba
 
         return head_proba(self.head_, self._features(windows))
 
@@ -98,7 +105,7 @@ class Predictor:
         """
         X = check_series(X, min_length=2 * self.window, source="train")
         seed_everything(int(getattr(self, "seed", 0)))
-        self.scaler_ = Scaler(getattr(self, "scaling", "standard")).fit(X)
+        self.scaler_ = Scaler(self.input_scaling).fit(X)
         self.n_features_in_ = int(X.shape[1])
         extra = None
         if pretrain_series is not None:
@@ -167,80 +174,75 @@ class Predictor:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        """Save to folder ``path``: ``weights.safetensors`` + ``config.json`` (with the head if fitted)."""
-        from safetensors.numpy import save as st_save
-
-        from augury import __version__
+        """Save to folder ``path`` in the hardened format of :mod:`augury.base.persistence`
+        (``weights.safetensors`` + checksummed ``config.json``; the head too if fitted)."""
         from augury.nn.serialization import state_to_numpy
 
         self._check_fitted()
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        arrays, info = self._get_state()
-        out = {f"model.{k}": np.ascontiguousarray(v) for k, v in arrays.items()}
-        out["base.scaler_offset"] = self.scaler_.offset_
-        out["base.scaler_scale"] = self.scaler_.scale_
+        model_arrays, info = self._get_state()
+        arrays = {f"model.{k}": v for k, v in model_arrays.items()}
+        arrays["base.scaler_offset"] = self.scaler_.offset_
+        arrays["base.scaler_scale"] = self.scaler_.scale_
         head: dict[str, Any] | None = None
         if hasattr(self, "threshold_"):
             head = {"threshold": self.threshold_, "history": getattr(self, "head_history_", None)}
             if hasattr(self, "head_"):
-                out.update({f"head.{k}": v for k, v in state_to_numpy(self.head_).items()})
+                arrays.update({f"head.{k}": v for k, v in state_to_numpy(self.head_).items()})
                 head["shape"] = list(self.head_shape_)
-        blob = st_save(out)
-        config = {
-            "format": FORMAT_NAME, "format_version": FORMAT_VERSION, "augury_version": __version__,
-            "predictor": self.name, "params": self.get_params(),
-            "state": {"n_features_in": self.n_features_in_, "model": info, "head": head},
-            "weights_sha256": hashlib.sha256(blob).hexdigest(),
-        }
-        atomic_write_bytes(path / WEIGHTS_FILE, blob)
-        atomic_write_text(path / CONFIG_FILE, json.dumps(config, indent=2, default=_json_default))
-        return path
+        state = {"n_features_in": self.n_features_in_, "model": info, "head": head}
+        return save_estimator(path, "predictor", self.name, self.get_params(deep=False), state, arrays)
+
+    def _restore(self, arrays: dict[str, np.ndarray], state: dict[str, Any], where: Path) -> Predictor:
+        """Set the fitted state saved by :meth:`save` (``ModelFormatError`` naming ``where`` on any mismatch)."""
+        n = self.n_features_in_ = int(state["n_features_in"])
+        self.scaler_ = Scaler(self.input_scaling)
+        self.scaler_.offset_ = check_array(arrays, "base.scaler_offset", (n,), where).astype(np.float64)
+        self.scaler_.scale_ = check_array(arrays, "base.scaler_scale", (n,), where, positive=True).astype(np.float64)
+        try:
+            self._set_state({k[6:]: v for k, v in arrays.items() if k.startswith("model.")}, state["model"])
+            head = state["head"]
+            if head is not None:
+                self.threshold_ = float(head["threshold"])
+                self.head_history_ = head["history"]
+                if "shape" in head:
+                    self._restore_head(arrays, head["shape"])
+        except ModelFormatError:
+            raise
+        except (AuguryError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+            raise ModelFormatError(f"{where}: saved state does not fit {type(self).__name__} "
+                                   f"({type(exc).__name__}: {exc})") from exc
+        return self
+
+    def _restore_head(self, arrays: dict[str, np.ndarray], shape: list[Any]) -> None:
+        from augury.early_warning.head import build_classifier
+        from augury.nn.serialization import load_numpy_state
+
+        if len(shape) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1 << 16
+                                      for v in shape):
+            raise ValueError(f"head shape {shape!r} must be two integers in [1, 65536]")
+        self.head_shape_ = (shape[0], shape[1])
+        self.head_ = build_classifier(self._head_config().classifier, *self.head_shape_)
+        load_numpy_state(self.head_, {k[5:]: v for k, v in arrays.items() if k.startswith("head.")})
+        self.head_.eval()
+
+
+def _check_state(state: dict[str, Any], cfg_path: Path) -> None:
+    """The predictor fields of a saved config's ``state``: the head's threshold, history and shape."""
+    head = state.get("head")
+    expect(head is None or isinstance(head, dict), cfg_path, "'state.head' must be an object or null")
+    if head is not None:
+        thr = head.get("threshold")
+        expect(isinstance(thr, (int, float)) and not isinstance(thr, bool) and math.isfinite(thr), cfg_path,
+               "'state.head.threshold' must be a finite number")
+        expect("history" in head, cfg_path, "'state.head.history' is missing")
+        expect("shape" not in head or isinstance(head["shape"], list), cfg_path, "'state.head.shape' must be a list")
 
 
 def load_predictor(path: str | Path) -> Predictor:
-    """Load a predictor saved by :meth:`Predictor.save`; refuses foreign or corrupted folders."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as st_load
-
-    from augury.early_warning.registry import get_predictor_class
-    from augury.nn.serialization import load_numpy_state
-
+    """Load a predictor saved by :meth:`Predictor.save`; refuses foreign, corrupted, edited or
+    old-format folders with a ``ModelFormatError`` naming the file (old ones: re-save instructions)."""
     path = Path(path)
-    cfg_path, w_path = path / CONFIG_FILE, path / WEIGHTS_FILE
-    if not cfg_path.is_file() or not w_path.is_file():
-        raise ModelFormatError(f"{path}: not a saved augury predictor (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFormatError(f"{cfg_path}: not valid JSON ({exc})") from exc
-    if not isinstance(config, dict) or config.get("format") != FORMAT_NAME:
-        raise ModelFormatError(f"{cfg_path}: not an augury predictor config (format field missing or foreign)")
-    if config.get("format_version") != FORMAT_VERSION:
-        raise ModelFormatError(f"{cfg_path}: format version {config.get('format_version')!r} is not supported")
-    blob = w_path.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != config.get("weights_sha256"):
-        raise ModelFormatError(f"{w_path}: checksum mismatch; the weights file is corrupted or was replaced")
-    try:
-        arrays = st_load(blob)
-    except (SafetensorError, ValueError) as exc:
-        raise ModelFormatError(f"{w_path}: unreadable safetensors file ({exc})") from exc
-    pred = get_predictor_class(config["predictor"])(**config["params"])
-    state = config["state"]
-    pred.n_features_in_ = int(state["n_features_in"])
-    pred.scaler_ = Scaler(getattr(pred, "scaling", "standard"))
-    pred.scaler_.offset_ = arrays["base.scaler_offset"]
-    pred.scaler_.scale_ = arrays["base.scaler_scale"]
-    pred._set_state({k[6:]: v for k, v in arrays.items() if k.startswith("model.")}, state["model"])
-    head = state.get("head")
-    if head is not None:
-        pred.threshold_ = float(head["threshold"])
-        pred.head_history_ = head["history"]
-        if "shape" in head:
-            from augury.detectors.mtsjepa.head import build_classifier
-
-            pred.head_shape_ = tuple(head["shape"])
-            pred.head_ = build_classifier(pred._head_config().classifier, *pred.head_shape_)
-            load_numpy_state(pred.head_, {k[5:]: v for k, v in arrays.items() if k.startswith("head.")})
-            pred.head_.eval()
-    return pred
+    config, blob = read_model(path, "predictor", _check_state)
+    arrays = load_arrays(blob, path / WEIGHTS_FILE)
+    pred = build_estimator("predictor", config, path / CONFIG_FILE)
+    return pred._restore(arrays, config["state"], path)

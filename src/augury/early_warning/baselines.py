@@ -3,17 +3,25 @@
 - ``random``: uniform random risk (δ* still chosen on validation);
 - ``detect-now:<detector>``: any registered detector scores the *current* window (mean per-step
   score) and that score is used as the next window's risk; no labels train it (δ* on validation);
-- ``rawfeat``: the MTS-JEPA head on simple raw-window features instead of JEPA codes.
+- ``rawfeat``: the shared risk head (the one the MTS-JEPA predictor trains) on simple raw-window
+  features instead of JEPA codes.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from augury.base.params import SEED, Int, Rule, Text
 from augury.early_warning.base import Predictor
+from augury.early_warning.head_params import HEAD_RULES
 from augury.early_warning.thresholds import select_delta
+from augury.errors import ParameterError
+
+#: Steps per early-warning window (a window is one sample; 100 000 steps is far beyond any use).
+WINDOW = Int(1, 100_000)
 
 
 class _NoHead(Predictor):
@@ -28,8 +36,9 @@ class RandomPredictor(_NoHead):
     """Uniform random risk in [0, 1), reproducible from the head seed and the number of windows."""
 
     name: ClassVar[str] = "random"
-    tags: ClassVar[dict[str, Any]] = {"family": "baseline", "pretrained": False}
+    tags: ClassVar[dict[str, Any]] = {"family": "baseline"}
     presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": {}, "paper": {}}
+    param_rules: ClassVar[dict[str, Rule]] = {"window": WINDOW, "seed": SEED}
 
     def __init__(self, *, window: int = 100, seed: int = 0) -> None:
         self.window = window
@@ -62,9 +71,13 @@ class DetectNowPredictor(_NoHead):
     """
 
     name: ClassVar[str] = "detect-now"
-    tags: ClassVar[dict[str, Any]] = {"family": "baseline", "pretrained": False}
+    tags: ClassVar[dict[str, Any]] = {"family": "baseline"}
     presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": {"detector_preset": "cpu"},
                                                     "paper": {"detector_preset": "paper"}}
+    param_rules: ClassVar[dict[str, Rule]] = {"detector": Text(), "detector_preset": Text(), "window": WINDOW,
+                                              "seed": SEED}
+
+    input_scaling: ClassVar[str] = "none"  # the wrapped detector scales its input itself
 
     def __init__(self, *, detector: str = "iforest", detector_preset: str = "cpu", window: int = 100,
                  seed: int = 0) -> None:
@@ -72,11 +85,14 @@ class DetectNowPredictor(_NoHead):
         self.detector_preset = detector_preset
         self.window = window
         self.seed = seed
-        self.scaling = "none"
 
-    @classmethod
-    def _get_param_names(cls) -> list[str]:
-        return ["detector", "detector_preset", "seed", "window"]
+    def _check_param_relations(self) -> None:
+        from augury.detectors.registry import get_detector_class
+
+        cls = get_detector_class(self.detector)
+        if self.detector_preset not in cls.presets:
+            raise ParameterError(f"{type(self).__name__}: detector_preset={self.detector_preset!r} is not a preset "
+                                 f"of {self.detector!r}; available: {', '.join(cls.presets)}")
 
     def _make_detector(self) -> Any:
         from augury.detectors.registry import create_detector, get_detector_class
@@ -93,24 +109,12 @@ class DetectNowPredictor(_NoHead):
         return steps.reshape(n, w).mean(axis=1)
 
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        d = self.detector_
-        arrays, info = d._get_state()
-        out = {f"det.{k}": v for k, v in arrays.items()}
-        out.update({"det_base.scaler_offset": d.scaler_.offset_, "det_base.scaler_scale": d.scaler_.scale_,
-                    "det_base.decision_scores": d.decision_scores_})
-        return out, {"detector_state": info, "n_features_in": d.n_features_in_}
+        arrays, state = self.detector_._export()
+        return {f"det.{k}": v for k, v in arrays.items()}, {"detector": state}
 
     def _set_state(self, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> None:
-        from augury.data.scaling import Scaler
-
-        d = self._make_detector()
-        d.n_features_in_ = int(info["n_features_in"])
-        d.scaler_ = Scaler(getattr(d, "scaling", "standard"))
-        d.scaler_.offset_ = arrays["det_base.scaler_offset"]
-        d.scaler_.scale_ = arrays["det_base.scaler_scale"]
-        d.decision_scores_ = arrays["det_base.decision_scores"]
-        d._set_state({k[4:]: v for k, v in arrays.items() if k.startswith("det.")}, info["detector_state"])
-        self.detector_ = d
+        sub = {k[4:]: v for k, v in arrays.items() if k.startswith("det.")}
+        self.detector_ = self._make_detector()._restore(sub, info["detector"], Path(f"detect-now:{self.detector}"))
 
 
 def raw_window_features(windows: np.ndarray, n_patches: int) -> np.ndarray:
@@ -125,15 +129,22 @@ def raw_window_features(windows: np.ndarray, n_patches: int) -> np.ndarray:
 
 
 class RawFeaturePredictor(Predictor):
-    """The MTS-JEPA head (same classifier, loss, selection and δ*) on raw-window statistics.
+    """The shared risk head (same classifier, loss, selection and δ* as MTS-JEPA) on raw-window statistics.
 
     Features: per patch (5 × 20 steps) and channel, mean/std/min/max/last of the series
     standardised on train → ``[P, 5·C]``; this shows what the JEPA pre-training adds.
     """
 
     name: ClassVar[str] = "rawfeat"
-    tags: ClassVar[dict[str, Any]] = {"family": "baseline", "pretrained": False}
+    tags: ClassVar[dict[str, Any]] = {"family": "baseline"}
     presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": {}, "paper": {}}
+    param_rules: ClassVar[dict[str, Rule]] = {"window": WINDOW, "n_patches": Int(1, 10_000), "seed": SEED,
+                                              **HEAD_RULES}
+
+    def _check_param_relations(self) -> None:
+        if self.window % self.n_patches:
+            raise ParameterError(f"{type(self).__name__}: window={self.window} is not a multiple of "
+                                 f"n_patches={self.n_patches}")
 
     def __init__(self, *, window: int = 100, n_patches: int = 5, classifier: str = "attention",
                  head_epochs: int = 30, head_patience: int = 5, restore_best: bool = True, seed: int = 0) -> None:

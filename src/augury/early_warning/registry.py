@@ -1,92 +1,66 @@
-"""Name → early-warning predictor class, parallel to the detector registry.
+"""The early-warning task's view of the one registry (:mod:`augury.base.registry`, task ``"predictor"``).
 
 ``detect-now:<detector>`` names the detect-now baseline around any registered detector.
 """
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, field
 from typing import Any
 
-from augury.errors import AuguryError
+from augury.base import registry
+from augury.base.registry import Entry
+from augury.early_warning.base import Predictor
+from augury.errors import ParameterError
 
 DETECT_NOW = "detect-now"
+#: Deprecated name of a registry entry (an :class:`augury.base.registry.Entry`).
+PredictorInfo = Entry
+
+__all__ = ["DETECT_NOW", "PredictorInfo", "create_predictor", "get_predictor_class", "is_predictor",
+           "list_predictors", "register_predictor"]
 
 
-@dataclass(frozen=True)
-class PredictorInfo:
-    """Registry entry: ``name``, import ``target`` (``"module:Class"``), one-line ``summary``, ``tags``."""
-
-    name: str
-    target: str
-    summary: str
-    tags: dict[str, Any] = field(default_factory=dict)
+def register_predictor(name: str, target: str, summary: str, **tags: Any) -> Entry:
+    """Add predictor ``name`` (class at ``"module:Class"``) to the registry."""
+    return registry.register("predictor", name, target, summary, **tags)
 
 
-_REGISTRY: dict[str, PredictorInfo] = {}
-
-
-def register_predictor(name: str, target: str, summary: str, **tags: Any) -> None:
-    """Add a predictor to the registry."""
-    _REGISTRY[name] = PredictorInfo(name, target, summary, {"task": "predict", **tags})
-
-
-register_predictor("mtsjepa", "augury.detectors.mtsjepa.predictor:MTSJEPAPredictor",
-                   "MTS-JEPA: multi-resolution JEPA + soft codebook pre-training, frozen-feature risk head",
-                   deep=True, family="jepa")
-register_predictor("random", "augury.early_warning.baselines:RandomPredictor",
-                   "Baseline: uniform random risk", family="baseline")
-register_predictor(DETECT_NOW, "augury.early_warning.baselines:DetectNowPredictor",
-                   "Baseline detect-now:<detector>: the current window's anomaly score as next-window risk",
-                   family="baseline")
-register_predictor("rawfeat", "augury.early_warning.baselines:RawFeaturePredictor",
-                   "Baseline: the MTS-JEPA head on raw-window mean/std/min/max/last features", family="baseline")
-
-
-def list_predictors() -> list[PredictorInfo]:
-    """Registered predictors sorted by name."""
-    return [info for _, info in sorted(_REGISTRY.items())]
+def list_predictors(**tag_filter: Any) -> list[Entry]:
+    """Registered predictors sorted by name, keeping those whose tags match every ``tag_filter`` item."""
+    return registry.entries("predictor", **tag_filter)
 
 
 def _split_name(name: str) -> tuple[str, dict[str, Any]]:
     base, sep, det = name.partition(":")
     if base == DETECT_NOW:
         if not det:
-            raise AuguryError("detect-now needs a detector: detect-now:<detector>, e.g. detect-now:iforest")
+            raise ParameterError("detect-now needs a detector: detect-now:<detector>, e.g. detect-now:iforest")
         from augury.detectors.registry import get_detector_class
 
-        get_detector_class(det)  # unknown detector → AuguryError naming the choices
+        get_detector_class(det)  # unknown detector → ParameterError naming the choices
         return base, {"detector": det}
     if sep:
-        raise AuguryError(f"unknown predictor {name!r}; only detect-now takes a ':<detector>' suffix")
+        raise ParameterError(f"unknown predictor {name!r}; only detect-now takes a ':<detector>' suffix")
     return base, {}
 
 
-def get_predictor_class(name: str) -> type:
+def get_predictor_class(name: str) -> type[Predictor]:
     """Import and return the class registered under ``name`` (``detect-now:x`` → the detect-now class)."""
     base = name.partition(":")[0]
-    if base not in _REGISTRY:
-        raise AuguryError(f"unknown predictor {name!r}; available: {', '.join(sorted(_REGISTRY))} "
-                          "(detect-now as detect-now:<detector>)")
-    module, _, attr = _REGISTRY[base].target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    if base not in {e.name for e in list_predictors()}:
+        raise ParameterError(f"unknown predictor {name!r}; available: "
+                             f"{', '.join(e.name for e in list_predictors())} (detect-now as detect-now:<detector>)")
+    return registry.get_class("predictor", base)
 
 
 def is_predictor(name: str) -> bool:
     """Whether ``name`` names a registered predictor (including ``detect-now:<detector>``)."""
-    return name.partition(":")[0] in _REGISTRY
+    return name.partition(":")[0] in {e.name for e in list_predictors()}
 
 
-def create_predictor(name: str, preset: str = "cpu", **overrides: Any):
-    """Build predictor ``name`` with the hyper-parameters of ``preset``, then ``overrides``."""
+def create_predictor(name: str, preset: str = "cpu", **overrides: Any) -> Predictor:
+    """Build predictor ``name`` with the hyper-parameters of ``preset``, then ``overrides``, validated
+    (an unknown name, preset or parameter, or a refused value → ``ParameterError``)."""
     cls = get_predictor_class(name)
     _, implied = _split_name(name)
-    presets = getattr(cls, "presets", {})
-    if preset not in presets:
-        raise AuguryError(f"predictor {name!r} has no preset {preset!r}; available: {', '.join(presets)}")
-    params = {**presets[preset], **implied, **overrides}
-    unknown = sorted(set(params) - set(cls._get_param_names()))
-    if unknown:
-        raise AuguryError(f"predictor {name!r} has no parameter(s) {unknown}; valid: {sorted(cls._get_param_names())}")
-    return cls(**params)
+    return cls.from_preset(preset, **implied, **overrides)

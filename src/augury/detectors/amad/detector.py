@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from augury.base.params import Bool, Choice, Float, Int, Rule, Text
 from augury.data.validation import check_series
 from augury.data.windowing import sliding_windows, windows_to_steps
 from augury.detectors.amad.model import AMADConfig, AMADModel
@@ -16,7 +17,6 @@ from augury.detectors.amad.scoring import channel_errors, window_channel_energy,
 from augury.detectors.amad.split import SPLITS, split_windows
 from augury.detectors.amad.train import MAXMIN, SELECT, TrainConfig, TrainHistory, fit_model
 from augury.detectors.base import Detector, _map_causal_windows
-from augury.detectors.params import Bool, Choice, Float, Int, Rule, Text
 from augury.errors import DataError, ParameterError
 from augury.nn.precision import AUTOCAST_MODES, check_autocast
 from augury.nn.serialization import load_numpy_state, state_to_numpy
@@ -163,7 +163,7 @@ class AMAD(Detector):
     """
 
     name: ClassVar[str] = "amad"
-    tags: ClassVar[dict[str, Any]] = {"multivariate": True, "deep": True, "needs_pretrained_weights": False}
+    tags: ClassVar[dict[str, Any]] = {"deep": True, "family": "reconstruction"}
     presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": _CPU, "paper": _PAPER}
     param_rules: ClassVar[dict[str, Rule]] = {
         "window": Int(1, 100_000), "train_stride": Int(1), "d_model": Int(1, 65_536), "n_layers": Int(1, 64),

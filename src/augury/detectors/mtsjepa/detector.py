@@ -9,11 +9,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from augury.base.params import Rule, Text
 from augury.data.windowing import window_starts, windows_to_steps
 from augury.detectors.base import Detector
 from augury.detectors.mtsjepa.pipeline import (
     CPU,
+    JEPA_RULES,
     PAPER,
+    check_jepa_relations,
     fit_jepa,
     jepa_state,
     keep_channels,
@@ -33,13 +36,14 @@ class MTSJEPADetector(Detector):
     context is the W steps before it), and overlapping steps take the mean. Window 0 has no
     predecessor and takes window 1's score. Needs at least 2·W steps.
 
-    Hyper-parameters and presets: as :class:`augury.detectors.mtsjepa.predictor.MTSJEPAPredictor`
+    Hyper-parameters and presets: as :class:`augury.predictors.mtsjepa.predictor.MTSJEPAPredictor`
     (pre-training only), plus ``threshold``.
     """
 
     name: ClassVar[str] = "mtsjepa"
-    tags: ClassVar[dict[str, Any]] = {"multivariate": True, "deep": True, "needs_pretrained_weights": False}
+    tags: ClassVar[dict[str, Any]] = {"deep": True, "family": "jepa", "supports_early_warning": True}
     presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": CPU, "paper": PAPER}
+    param_rules: ClassVar[dict[str, Rule]] = {**JEPA_RULES, "scaling": Text(), "threshold": Text()}
 
     def __init__(
         self, *, n_patches: int = 5, patch_len: int = 20, d_model: int = 256, n_codes: int = 128, tau: float = 0.1,
@@ -49,11 +53,14 @@ class MTSJEPADetector(Detector):
         epochs: int = 100, select_after: int = 50, patience: int = 10, ema_decay: float = 0.996,
         rec_start: float = 0.5, rec_end: float = 0.1, rec_schedule: str = "global",
         max_pairs_per_epoch: int | None = None, val_fraction: float = 0.1, autocast: str = "none",
-        scaling: str = "standard", threshold: str = "percentile:99", seed: int = 0, progress: bool = True,
+        scaling: str = "standard", threshold: str = "top:1", seed: int = 0, progress: bool = True,
     ) -> None:
         for k, v in list(locals().items()):
             if k not in ("self", "__class__"):
                 setattr(self, k, v)
+
+    def _check_param_relations(self) -> None:
+        check_jepa_relations(self)
 
     def _min_length(self) -> int:
         return 2 * self.n_patches * self.patch_len

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from augury.base.params import SEED, Bool, Choice, Float, Int, Rule
 from augury.data.validation import constant_channels
 from augury.detectors.mtsjepa.data import (
     channel_pairs,
@@ -17,14 +18,33 @@ from augury.detectors.mtsjepa.data import (
 )
 from augury.detectors.mtsjepa.losses import LossWeights
 from augury.detectors.mtsjepa.model import JEPAConfig, MTSJEPAModel
-from augury.detectors.mtsjepa.train import PretrainConfig, PretrainHistory, pretrain
-from augury.errors import DataError
-from augury.nn.precision import autocast, check_autocast
+from augury.detectors.mtsjepa.train import REC_SCHEDULES, PretrainConfig, PretrainHistory, pretrain
+from augury.errors import DataError, ParameterError
+from augury.nn.precision import AUTOCAST_MODES, autocast, check_autocast
 from augury.nn.serialization import load_numpy_state, state_to_numpy
 
 FEATURES = ("probs", "z")
 
-#: Spec §8 (paper; code values where the spec keeps the code's).
+#: Rules of the pre-training hyper-parameters shared by the ``mtsjepa`` detector and predictor.
+JEPA_RULES: dict[str, Rule] = {
+    "n_patches": Int(1, 1_000), "patch_len": Int(1, 10_000), "d_model": Int(1, 8_192), "n_codes": Int(2, 65_536),
+    "tau": Float(0, low_open=True), "tokenizer_hidden": Int(1, 65_536), "n_layers": Int(1, 64),
+    "n_heads": Int(1, 256), "d_ff": Int(1, 65_536), "dropout": Float(0, 0.99), "codebook": Bool(),
+    "pred_temperature": Float(0, low_open=True), "lambda_com": Float(0), "lambda_emb": Float(0),
+    "lr": Float(0, low_open=True), "weight_decay": Float(0), "grad_clip": Float(0, low_open=True, none_ok=True),
+    "batch_size": Int(1, 1 << 20), "epochs": Int(1, 100_000), "select_after": Int(0), "patience": Int(1),
+    "ema_decay": Float(0, 1), "rec_start": Float(0), "rec_end": Float(0), "rec_schedule": Choice(*REC_SCHEDULES),
+    "max_pairs_per_epoch": Int(1, none_ok=True), "val_fraction": Float(0, 0.9, low_open=True),
+    "autocast": Choice(*AUTOCAST_MODES), "seed": SEED, "progress": Bool(),
+}
+
+
+def check_jepa_relations(p: Any) -> None:
+    """``d_model`` must split over the heads (``ParameterError`` otherwise)."""
+    if p.d_model % p.n_heads:
+        raise ParameterError(f"{type(p).__name__}: d_model={p.d_model} is not a multiple of n_heads={p.n_heads}")
+
+#: The paper's settings (the official code's values where the paper gives none; docs/methods/mtsjepa.md).
 PAPER: dict[str, Any] = {
     "n_patches": 5, "patch_len": 20, "d_model": 256, "n_codes": 128, "tau": 0.1, "tokenizer_hidden": 64,
     "n_layers": 6, "n_heads": 8, "d_ff": 1024, "dropout": 0.1, "codebook": True, "pred_temperature": 0.8,

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from augury.base.params import SEED, AnyOf, Bool, Choice, Float, Int, IntList, Mapping, Rule, Text
 from augury.detectors.base import Detector
 from augury.detectors.vanad.admm import check_admm
 from augury.detectors.vanad.backbone import (
@@ -25,7 +26,7 @@ from augury.detectors.vanad.checkpoint import (
     state_digest,
 )
 from augury.detectors.vanad.flow import MAF, FlowConfig
-from augury.detectors.vanad.imaging import make_imaging
+from augury.detectors.vanad.imaging import IMAGINGS, make_imaging
 from augury.detectors.vanad.model import bf16_copy, reconstruct, step_scores
 from augury.detectors.vanad.presets import PRESETS
 from augury.detectors.vanad.pretrain import (
@@ -44,8 +45,8 @@ from augury.detectors.vanad.train import (
     train_flow,
     train_joint,
 )
-from augury.errors import DataError, ModelFormatError
-from augury.nn.precision import check_autocast
+from augury.errors import DataError, ModelFormatError, ParameterError
+from augury.nn.precision import AUTOCAST_MODES, check_autocast
 from augury.nn.serialization import load_numpy_state, state_to_numpy
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,21 @@ class VANAD(Detector):
     """
 
     name: ClassVar[str] = "vanad"
-    tags: ClassVar[dict[str, Any]] = {"multivariate": True, "deep": True, "needs_pretrained_weights": True}
+    tags: ClassVar[dict[str, Any]] = {"deep": True, "needs_pretrained_weights": True, "family": "reconstruction"}
+    param_rules: ClassVar[dict[str, Rule]] = {
+        "window": Int(2, 100_000), "train_stride": Int(1), "arch": AnyOf(Text(), Mapping(), none_ok=True),
+        "backbone": Choice(*BACKBONES), "mae_checkpoint": Text(none_ok=True), "imaging": Choice(*IMAGINGS),
+        "periodicity": Int(1), "admm": Choice("official", "paper", False), "use_nf": Bool(),
+        "n_blocks": Int(1, 64), "hidden_size": Int(1, 65_536), "n_hidden": Int(0, 64),
+        "activation": Choice("tanh", "relu"), "base_mean": Choice("rand", "zero"),
+        "univariate_mode": Choice("official", "correct"), "flow_masked": Bool(), "finetune": Choice(*FINETUNE_MODES),
+        "lambda_rec": Float(0), "lambda_nf": Float(0), "lr": Float(0, low_open=True), "epochs": Int(0, 100_000),
+        "batch_size": Int(1, 1 << 20), "clip_value": Float(0, low_open=True), "max_train_windows": Int(1, none_ok=True),
+        "autocast": Choice(*AUTOCAST_MODES), "mae_batch_size": Int(1, 1 << 16), "tail": Choice(*TAIL_MODES),
+        "channels": IntList(none_ok=True), "scaling": Text(), "threshold": Text(), "seed": SEED,
+        "pretrain_epochs": Int(0, 100_000), "pretrain_windows": Int(0), "pretrain_lr": Float(0, low_open=True),
+        "pretrain_batch_size": Int(1, 1 << 16),
+    }
     presets: ClassVar[dict[str, dict[str, Any]]] = PRESETS
 
     def __init__(
@@ -170,7 +185,7 @@ class VANAD(Detector):
         tail: str = "window",
         channels: list[int] | None = None,
         scaling: str = "standard",
-        threshold: str = "percentile:99",
+        threshold: str = "top:1",
         seed: int = 42,
         pretrain_epochs: int = 2,
         pretrain_windows: int = 2048,
@@ -214,19 +229,14 @@ class VANAD(Detector):
         self.pretrain_batch_size = pretrain_batch_size
 
     # ------------------------------------------------------------------ building blocks
-    def _check_params(self) -> None:
-        check_admm(self.admm)
-        check_autocast(self.autocast)
-        if self.backbone not in BACKBONES:
-            raise ValueError(f"backbone must be one of {BACKBONES}, got {self.backbone!r}")
+    def _check_param_relations(self) -> None:
+        if self.arch is not None:
+            try:
+                resolve_arch(self.arch)
+            except ValueError as exc:
+                raise ParameterError(f"{type(self).__name__}: arch={self.arch!r} is invalid ({exc})") from exc
         if self.backbone == "heatmap-mae" and self.mae_checkpoint is None and self.pretrain_windows < 1:
-            raise ValueError("pretrain_windows must be >= 1")
-        if self.finetune not in FINETUNE_MODES:
-            raise ValueError(f"finetune must be one of {FINETUNE_MODES}, got {self.finetune!r}")
-        if self.tail not in TAIL_MODES:
-            raise ValueError(f"tail must be one of {TAIL_MODES}, got {self.tail!r}")
-        if self.window < 2 or self.train_stride < 1 or self.mae_batch_size < 1:
-            raise ValueError("window must be >= 2, train_stride and mae_batch_size >= 1")
+            raise ParameterError(f"{type(self).__name__}: pretrain_windows must be >= 1 to pre-train the heatmap MAE")
 
     def _select(self, X: np.ndarray) -> np.ndarray:
         if self.channels is None:
@@ -331,7 +341,6 @@ class VANAD(Detector):
         return starts
 
     def _fit(self, X: np.ndarray) -> None:
-        self._check_params()
         X = self._select(X)
         self.mae_ = self._build_mae(self._mae_config(), X)
         starts = self._train_starts(X.shape[0])

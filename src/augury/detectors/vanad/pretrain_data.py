@@ -1,4 +1,4 @@
-"""``augury pretrain-mae``: pre-train the heatmap MAE ahead of time on one or more datasets.
+"""Pre-training the heatmap MAE ahead of time on one or more datasets (``augury pretrain-mae``).
 
 Each dataset's training split is standard-scaled on its own (as a detector's ``fit`` does),
 cut into at most ``windows`` windows of ``window`` steps evenly spread over it, and imaged;
@@ -11,26 +11,14 @@ mae_checkpoint="DIR")``), the per-epoch resume state ``pretrain_state.pt`` and a
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-import typer
 
 from augury.errors import DataError
-
-
-def check_out_dir(out: Path) -> None:
-    """Refuse an output folder that is a file or cannot be created/written, before any work."""
-    if out.exists() and not out.is_dir():
-        raise DataError(f"{out}: exists and is not a folder; --out expects a folder")
-    parent = out
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise DataError(f"{out}: cannot write into {parent} (not a writable folder)")
+from augury.utils.paths import check_output_dir
 
 
 def dataset_windows(name: str, data_root: str | Path | None, window: int, max_windows: int) -> np.ndarray:
@@ -67,7 +55,7 @@ def pretrain_datasets(names: list[str], out: Path, *, data_root: str | Path | No
 
     if not names:
         raise DataError("pretrain-mae needs at least one dataset")
-    check_out_dir(out)
+    check_output_dir(out)
     try:
         cfg = PretrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, autocast=autocast, seed=seed)
         mae_cfg = HEATMAP_ARCH if arch is None else resolve_arch(arch)
@@ -91,40 +79,3 @@ def pretrain_datasets(names: list[str], out: Path, *, data_root: str | Path | No
     save_heatmap_mae(out / WEIGHTS_FILE, mae, {k: summary[k] for k in ("datasets", "window", "history")})
     atomic_write_text(out / "pretrain.json", json.dumps(summary, indent=2) + "\n")
     return summary
-
-
-def pretrain_mae_command(
-    datasets: Annotated[list[str], typer.Argument(help="Dataset names under the data root, or dataset folders.")],
-    out: Annotated[Path, typer.Option(help="Output folder (heatmap_mae.pth, resume state, summary).")],
-    data_root: Annotated[Path | None, typer.Option(help="Folder of datasets (default: $AUGURY_DATA).")] = None,
-    window: Annotated[int, typer.Option(help="Window length in time steps (VAN-AD's window).")] = 100,
-    windows: Annotated[int, typer.Option(help="At most this many windows per dataset, evenly spread.")] = 2048,
-    epochs: Annotated[int, typer.Option(help="Passes over all windows.")] = 2,
-    batch_size: Annotated[int, typer.Option(help="Images per optimisation step.")] = 16,
-    lr: Annotated[float, typer.Option(help="Peak AdamW learning rate (warm-up, then cosine decay).")] = 1.5e-3,
-    autocast: Annotated[str, typer.Option(help="none | bf16")] = "bf16",
-    seed: Annotated[int, typer.Option(help="Seed of the initialisation, window order and masks.")] = 42,
-    arch: Annotated[str | None, typer.Option(help="MAE shapes as JSON MAEConfig fields (default: the small "
-                                                   "heatmap MAE).")] = None,
-    threads: Annotated[int | None, typer.Option(help="torch threads (default: torch's choice).")] = None,
-) -> None:
-    """Pre-train the small heatmap MAE (backbone="heatmap-mae", not the paper's ImageNet MAE) on DATASETS."""
-    import torch
-
-    from augury.detectors.vanad.pretrain import WEIGHTS_FILE
-
-    shapes = None
-    if arch is not None:
-        try:
-            shapes = json.loads(arch)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"--arch: not JSON ({exc})") from exc
-        if not isinstance(shapes, dict):
-            raise DataError("--arch: expected a JSON object of MAEConfig fields")
-    if threads is not None:
-        torch.set_num_threads(threads)
-    summary = pretrain_datasets(datasets, out, data_root=data_root, window=window, windows=windows, arch=shapes,
-                                epochs=epochs, batch_size=batch_size, lr=lr, autocast=autocast, seed=seed)
-    last = summary["history"][-1]
-    print(f"wrote {out / WEIGHTS_FILE} (masked-patch loss {last['loss']:.5f} after {last['epoch']} epochs, "
-          f"{last['elapsed_s']:.1f} s)")

@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from augury.base.params import Float, Int, IntOrFloat, Rule, Text
 from augury.data.windowing import sliding_windows, windows_to_steps
 from augury.detectors import array_models as am
 from augury.detectors.base import Detector, _map_causal_windows
-from augury.detectors.params import Float, Int, IntOrFloat, Rule, Text
 
 #: Upper bounds keep a typo (n_estimators=10**9) from running for hours; they are far above
 #: any setting the baselines are used with.
@@ -42,7 +42,7 @@ class WindowedPyOD(Detector):
     ``threshold`` (spec, see :mod:`augury.metrics.thresholds`), ``seed``.
     """
 
-    tags: ClassVar[dict[str, Any]] = {"multivariate": True, "family": "classical"}
+    tags: ClassVar[dict[str, Any]] = {"family": "classical"}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         # cpu: short windows and each class's own training subsample (its constructor default).
         "cpu": {"window": 16, "stride": 4, "score_stride": 4},

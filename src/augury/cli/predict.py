@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import typer
 from rich.console import Console
 
+from augury.cli._common import parse_overrides
 from augury.errors import DataError
 
 
@@ -32,19 +32,6 @@ def _read_labels(path: Path) -> np.ndarray:
         if str(c).lower() in ("label", "labels", "anomaly", "is_anomaly"):
             return frame[c].to_numpy()
     raise DataError(f"{path}: {frame.shape[1]} columns and none named 'label'; expected one label per step")
-
-
-def _overrides(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise DataError(f"--set expects KEY=VALUE, got {item!r}")
-        try:
-            out[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key.strip()] = raw
-    return out
 
 
 def predict_command(
@@ -86,7 +73,7 @@ def predict_command(
         raise DataError(f"{test}: has {x_test.values.shape[1]} channels, {train} has {x_train.values.shape[1]}; "
                         "train and test need the same channels")
     pred = load_predictor(model) if model is not None else create_predictor(method, preset, seed=seed,
-                                                                              **_overrides(set_))
+                                                                              **parse_overrides(set_))
     w = pred.window
     for name, x in ((test, x_test.values), (train, x_train.values)):
         if x.shape[0] < 2 * w:

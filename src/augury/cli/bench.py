@@ -1,4 +1,4 @@
-"""``augury bench`` and ``augury report``: typer command functions registered by :mod:`augury.cli`."""
+"""``augury bench``: run datasets × methods × seeds, resumably, and print the results table."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from augury.cli._common import parse_overrides, split_list
+
 _SHOWN = ["dataset", "method", "seed", "status", "n_entities", "wall_s", "peak_mem_mb", "auc_roc", "auc_pr", "vus_roc", "vus_pr",
           "pa_f1", "random_pa_f1", "pa_f1_train", "flagged_fraction_train", "win_f1", "win_auc", "win_auc_ci_low", "win_auc_ci_high"]
-
-
-def _split(value: str) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()]
 
 
 def _print_table(df: pd.DataFrame, console: Console) -> None:
@@ -73,14 +71,13 @@ def bench_command(
     if out.exists() and not out.is_dir():
         raise BenchError(f"{out}: exists and is not a folder; --out expects a results folder")
     console = Console(stderr=True)
-    from augury.cli import _parse_overrides
     from augury.metrics.thresholds import parse_threshold
 
-    overrides = _parse_overrides(set_)
+    overrides = parse_overrides(set_)
     if threshold is not None:
         parse_threshold(threshold)
         overrides["threshold"] = threshold
-    specs = expand_grid(_split(dataset), _split(method), task=task, preset=preset,
+    specs = expand_grid(split_list(dataset), split_list(method), task=task, preset=preset,
                         seeds=seeds, data_root=data_root, fleet=fleet, overrides=overrides, model=model,
                         scores=scores)
     t0 = time.perf_counter()
@@ -90,23 +87,3 @@ def bench_command(
     stdout = Console()
     _print_table(table, stdout if stdout.is_terminal else Console(width=200))
     console.print(f"{len(specs)} runs, grid wall time {time.perf_counter() - t0:.1f} s; results in {out}/results.csv")
-
-
-def report_command(
-    results_dir: Annotated[Path, typer.Argument(help="A folder written by `augury bench`.")],
-    out: Annotated[Path | None, typer.Option(help="Where to write report.html (default: RESULTS_DIR).")] = None,
-) -> None:
-    """Write report.html: a leaderboard per dataset first, then the details and one score plot per run (plots/)."""
-    from augury.report.html import build_report
-
-    err = Console(stderr=True)
-    with err.status("rendering the report") as status:
-        def progress(done: int, total: int) -> None:
-            status.update(f"rendering plot {done}/{total}")
-            if not err.is_terminal and (done == total or done % 20 == 0):
-                err.print(f"rendered {done}/{total} plots")  # a log file gets a line every 20 plots
-
-        path, skipped = build_report(results_dir, out, return_skipped=True, progress=progress)
-    if skipped:
-        err.print(f"[yellow]skipped {skipped} unreadable line(s) or score file(s)[/]")
-    err.print(f"wrote {path}")

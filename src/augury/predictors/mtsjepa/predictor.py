@@ -6,9 +6,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from augury.base.params import Choice, Rule
 from augury.detectors.mtsjepa.pipeline import (
     CPU,
+    FEATURES,
+    JEPA_RULES,
     PAPER,
+    check_jepa_relations,
     fit_jepa,
     frozen_features,
     jepa_state,
@@ -16,6 +20,7 @@ from augury.detectors.mtsjepa.pipeline import (
     restore_jepa,
 )
 from augury.early_warning.base import Predictor
+from augury.early_warning.head_params import HEAD_RULES
 from augury.nn.precision import check_autocast
 
 
@@ -64,6 +69,7 @@ class MTSJEPAPredictor(Predictor):
     name: ClassVar[str] = "mtsjepa"
     tags: ClassVar[dict[str, Any]] = {"family": "jepa", "deep": True}
     presets: ClassVar[dict[str, dict[str, Any]]] = {"cpu": CPU, "paper": PAPER}
+    param_rules: ClassVar[dict[str, Rule]] = {**JEPA_RULES, "features": Choice(*FEATURES), **HEAD_RULES}
 
     def __init__(
         self, *, n_patches: int = 5, patch_len: int = 20, d_model: int = 256, n_codes: int = 128, tau: float = 0.1,
@@ -111,6 +117,9 @@ class MTSJEPAPredictor(Predictor):
         self.restore_best = restore_best
         self.seed = seed
         self.progress = progress
+
+    def _check_param_relations(self) -> None:
+        check_jepa_relations(self)
 
     @property
     def window(self) -> int:  # type: ignore[override]

@@ -1,4 +1,4 @@
-"""The downstream early-warning head on frozen features (spec §7.4–7.6).
+"""The downstream early-warning head on frozen features (MTS-JEPA paper §3.4; docs/early_warning.md).
 
 Features are ``[N, P, F]`` (P patches, F features per patch, e.g. K max-pooled code probabilities).
 ``attention`` (default, the official ``SimpleClassifier`` + focal loss) or ``mlp_bce`` (the paper's
@@ -18,9 +18,8 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 from torch.nn import functional as F
 
+from augury.early_warning.head_params import CLASSIFIERS
 from augury.early_warning.thresholds import select_delta
-
-CLASSIFIERS = ("attention", "mlp_bce")
 
 
 class AttentionPoolClassifier(nn.Module):

@@ -1,0 +1,3 @@
+from augury.cli.app import main
+
+main()

@@ -1,0 +1,49 @@
+"""``augury pretrain-mae``: pre-train VAN-AD's small heatmap MAE on datasets (:mod:`augury.detectors.vanad.pretrain_data`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from augury.errors import DataError
+
+
+def pretrain_mae_command(
+    datasets: Annotated[list[str], typer.Argument(help="Dataset names under the data root, or dataset folders.")],
+    out: Annotated[Path, typer.Option(help="Output folder (heatmap_mae.pth, resume state, summary).")],
+    data_root: Annotated[Path | None, typer.Option(help="Folder of datasets (default: $AUGURY_DATA).")] = None,
+    window: Annotated[int, typer.Option(help="Window length in time steps (VAN-AD's window).")] = 100,
+    windows: Annotated[int, typer.Option(help="At most this many windows per dataset, evenly spread.")] = 2048,
+    epochs: Annotated[int, typer.Option(help="Passes over all windows.")] = 2,
+    batch_size: Annotated[int, typer.Option(help="Images per optimisation step.")] = 16,
+    lr: Annotated[float, typer.Option(help="Peak AdamW learning rate (warm-up, then cosine decay).")] = 1.5e-3,
+    autocast: Annotated[str, typer.Option(help="none | bf16")] = "bf16",
+    seed: Annotated[int, typer.Option(help="Seed of the initialisation, window order and masks.")] = 42,
+    arch: Annotated[str | None, typer.Option(help="MAE shapes as JSON MAEConfig fields (default: the small "
+                                                   "heatmap MAE).")] = None,
+    threads: Annotated[int | None, typer.Option(help="torch threads (default: torch's choice).")] = None,
+) -> None:
+    """Pre-train the small heatmap MAE (backbone="heatmap-mae", not the paper's ImageNet MAE) on DATASETS."""
+    import torch
+
+    from augury.detectors.vanad.pretrain import WEIGHTS_FILE
+    from augury.detectors.vanad.pretrain_data import pretrain_datasets
+
+    shapes = None
+    if arch is not None:
+        try:
+            shapes = json.loads(arch)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"--arch: not JSON ({exc})") from exc
+        if not isinstance(shapes, dict):
+            raise DataError("--arch: expected a JSON object of MAEConfig fields")
+    if threads is not None:
+        torch.set_num_threads(threads)
+    summary = pretrain_datasets(datasets, out, data_root=data_root, window=window, windows=windows, arch=shapes,
+                                epochs=epochs, batch_size=batch_size, lr=lr, autocast=autocast, seed=seed)
+    last = summary["history"][-1]
+    print(f"wrote {out / WEIGHTS_FILE} (masked-patch loss {last['loss']:.5f} after {last['epoch']} epochs, "
+          f"{last['elapsed_s']:.1f} s)")
