@@ -35,7 +35,7 @@ def test_detect_writes_one_score_per_step(csv_pair, capsys):
     folder, spike = csv_pair
     out = folder / "scores.csv"
     code, stdout, _ = run(["detect", str(folder / "train.csv"), str(folder / "test.csv"), "--method", "knn",
-                           "--out", str(out), "--threshold", "percentile:99", "--set", "n_neighbors=3",
+                           "--out", str(out), "--threshold", "top:1", "--set", "n_neighbors=3",
                            "--save-model", str(folder / "model")], capsys)
     assert code == 0, stdout
     scores = pd.read_csv(out)

@@ -1,4 +1,4 @@
-"""Fuzz: any hyper-parameter value either fits and scores finitely or raises a typed error (issue 10)."""
+"""Fuzz: any hyper-parameter value either fits and scores finitely or raises a typed error."""
 
 from __future__ import annotations
 
@@ -30,22 +30,32 @@ def _finite_scores(scores: np.ndarray) -> None:
     assert scores.shape == (TEST.shape[0],) and np.all(np.isfinite(scores)), "silent non-finite scores"
 
 
+def _params(draw, method: str, max_size: int) -> tuple[dict, dict]:
+    """(hostile parameters, the well-formed twin: the same names at the cpu preset's values)."""
+    names = draw(st.lists(st.sampled_from(get_detector_class(method)._get_param_names()), min_size=1,
+                          max_size=max_size, unique=True))
+    preset = create_detector(method).get_params(deep=False)
+    return {n: draw(VALUES) for n in names}, {n: preset[n] for n in names}
+
+
 @st.composite
-def classical_case(draw, methods: tuple[str, ...] = tuple(CLASSICAL)) -> tuple[str, dict]:
+def classical_case(draw, methods: tuple[str, ...] = tuple(CLASSICAL)) -> tuple[str, dict, dict]:
     method = draw(st.sampled_from(methods))
-    names = get_detector_class(method)._get_param_names()
-    params = {n: draw(VALUES) for n in draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))}
-    return method, params
+    return (method, *_params(draw, method, 3))
 
 
-def _classical_body(case: tuple[str, dict]) -> None:
-    method, params = case
+def _classical_body(case: tuple[str, dict, dict]) -> None:
+    method, hostile, clean = case
+    for params, well_formed in ((hostile, False), (clean, True)):
+        _classical_run(method, params, well_formed)
 
+
+def _classical_run(method: str, params: dict, well_formed: bool) -> None:
     def run() -> np.ndarray:
         det = create_detector(method, **params).fit(TRAIN)
         return det.decision_function(TEST)
 
-    outcome(f"params {method}", run, _finite_scores)
+    outcome(f"params {method}", run, _finite_scores, well_formed=well_formed)
 
 
 test_fuzz_classical_params, test_fuzz_classical_params_large = both(
@@ -54,14 +64,15 @@ test_fuzz_classical_params, test_fuzz_classical_params_large = both(
 
 
 @st.composite
-def amad_case(draw) -> dict:
-    names = get_detector_class("amad")._get_param_names()
-    return {n: draw(VALUES) for n in draw(st.lists(st.sampled_from(names), min_size=1, max_size=4, unique=True))}
+def amad_case(draw) -> tuple[dict, dict]:
+    return _params(draw, "amad", 4)
 
 
-def _amad_body(params: dict) -> None:
+def _amad_body(case: tuple[dict, dict]) -> None:
     # Fitting AMAD takes seconds, so the fuzz checks the parameter gate that fit runs first.
-    outcome("params amad (validate_params)", lambda: create_detector("amad", **params).validate_params())
+    for params, well_formed in zip(case, (False, True), strict=True):
+        outcome("params amad (validate_params)", lambda p=params: create_detector("amad", **p).validate_params(),
+                well_formed=well_formed)
 
 
-test_fuzz_amad_params, test_fuzz_amad_params_large = both(_amad_body, {"params": amad_case()}, given)
+test_fuzz_amad_params, test_fuzz_amad_params_large = both(_amad_body, {"case": amad_case()}, given)

@@ -1,4 +1,4 @@
-"""Fuzz: CSV, NPY and Parquet reading end in finite float32 values or a typed error (issue 10)."""
+"""Fuzz: CSV, NPY and Parquet reading end in finite float32 values or a typed error."""
 
 from __future__ import annotations
 
@@ -32,6 +32,22 @@ NAMES = st.one_of(st.sampled_from(["a", "b", "c", "label", "timestamp", "Label",
 
 
 @st.composite
+def clean_csv(draw) -> tuple[bytes, bytes]:
+    """A well-formed (train, labelled test) pair: unique channel names, finite numbers, ≥ 1 row each."""
+    n_cols = draw(st.integers(1, 4))
+    number = st.floats(-1e6, 1e6).map(repr) | st.integers(-5, 5).map(str)
+
+    def table(labelled: bool) -> bytes:
+        rows = draw(st.lists(st.lists(number, min_size=n_cols, max_size=n_cols), min_size=1, max_size=25))
+        if labelled:
+            rows = [[*r, draw(st.sampled_from(["0", "1"]))] for r in rows]
+        header = ",".join([f"ch{i}" for i in range(n_cols)] + (["label"] if labelled else []))
+        return (header + "\n" + "\n".join(",".join(r) for r in rows) + draw(st.sampled_from(["", "\n"]))).encode()
+
+    return table(False), table(True)
+
+
+@st.composite
 def csv_text(draw) -> bytes:
     n_cols = draw(st.integers(0, 5))
     header = ",".join(draw(st.lists(NAMES, min_size=n_cols, max_size=n_cols)))
@@ -46,20 +62,26 @@ def csv_text(draw) -> bytes:
     return raw
 
 
-def _csv_body(raw: bytes, second: bytes | None) -> None:
+def _finite_pair(ds) -> None:
+    assert np.all(np.isfinite(ds.train)) and np.all(np.isfinite(ds.test)), "silent non-finite output"
+
+
+def _csv_body(raw: bytes, second: bytes | None, clean: tuple[bytes, bytes]) -> None:
     with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "x.csv"
+        path, other = Path(d) / "x.csv", Path(d) / "y.csv"
+        path.write_bytes(clean[0])
+        outcome("csv read_series", lambda: read_series(path), _finite_table, well_formed=True)
+        other.write_bytes(clean[1])
+        outcome("csv load_csv_pair", lambda: load_csv_pair(path, other), _finite_pair, well_formed=True)
         path.write_bytes(raw)
         outcome("csv read_series", lambda: read_series(path), _finite_table)
         if second is not None:
-            other = Path(d) / "y.csv"
             other.write_bytes(second)
-            outcome("csv load_csv_pair", lambda: load_csv_pair(path, other), lambda ds: (
-                np.testing.assert_(np.all(np.isfinite(ds.train)) and np.all(np.isfinite(ds.test)))))
+            outcome("csv load_csv_pair", lambda: load_csv_pair(path, other), _finite_pair)
 
 
 test_fuzz_csv, test_fuzz_csv_large = both(
-    _csv_body, {"raw": csv_text(), "second": st.none() | csv_text()}, given)
+    _csv_body, {"raw": csv_text(), "second": st.none() | csv_text(), "clean": clean_csv()}, given)
 
 
 DTYPES = st.sampled_from(["f2", "f4", "f8", "i1", "i8", "u8", "?", "c8", "c16", "M8[s]", "m8[s]", "U3", "S3",
@@ -97,14 +119,24 @@ def npy_bytes(draw) -> bytes:
     return bytes(raw)
 
 
-def _npy_body(raw: bytes) -> None:
+@st.composite
+def clean_npy(draw) -> np.ndarray:
+    """A well-formed array: float32/float64, one or two dimensions, finite values in float32 range."""
+    shape = draw(st.tuples(st.integers(1, 30)) | st.tuples(st.integers(1, 30), st.integers(1, 4)))
+    values = draw(st.lists(st.floats(-1e30, 1e30), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    return np.array(values, dtype=draw(st.sampled_from(["<f4", "<f8", ">f8"]))).reshape(shape)
+
+
+def _npy_body(raw: bytes, clean: np.ndarray) -> None:
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "x.npy"
+        np.save(path, clean, allow_pickle=False)
+        outcome("npy read_series", lambda: read_series(path), _finite_table, well_formed=True)
         path.write_bytes(raw)
         outcome("npy read_series", lambda: read_series(path), _finite_table)
 
 
-test_fuzz_npy, test_fuzz_npy_large = both(_npy_body, {"raw": npy_bytes()}, given)
+test_fuzz_npy, test_fuzz_npy_large = both(_npy_body, {"raw": npy_bytes(), "clean": clean_npy()}, given)
 
 
 COLUMNS = st.sampled_from(["float", "int", "str", "datetime", "bool", "nullable", "category", "object"])
@@ -136,10 +168,20 @@ def parquet_frame(draw) -> tuple[pd.DataFrame, int]:
     return pd.DataFrame(data, index=pd.RangeIndex(n)), draw(st.integers(0, 3))
 
 
-def _parquet_body(frame: tuple[pd.DataFrame, int]) -> None:
+@st.composite
+def clean_frame(draw) -> pd.DataFrame:
+    """A well-formed frame: one to three finite float columns with distinct names, at least one row."""
+    n = draw(st.integers(1, 20))
+    return pd.DataFrame({f"c{i}": draw(st.lists(st.floats(-1e6, 1e6), min_size=n, max_size=n))
+                         for i in range(draw(st.integers(1, 3)))})
+
+
+def _parquet_body(frame: tuple[pd.DataFrame, int], clean: pd.DataFrame) -> None:
     df, mutation = frame
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "x.parquet"
+        clean.to_parquet(path)
+        outcome("parquet read_series", lambda: read_series(path), _finite_table, well_formed=True)
         try:
             df.to_parquet(path)
         except Exception:  # noqa: BLE001 - pyarrow cannot store this frame; nothing to read
@@ -154,4 +196,4 @@ def _parquet_body(frame: tuple[pd.DataFrame, int]) -> None:
         outcome("parquet read_series", lambda: read_series(path), _finite_table)
 
 
-test_fuzz_parquet, test_fuzz_parquet_large = both(_parquet_body, {"frame": parquet_frame()}, given)
+test_fuzz_parquet, test_fuzz_parquet_large = both(_parquet_body, {"frame": parquet_frame(), "clean": clean_frame()}, given)

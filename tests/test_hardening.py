@@ -1,4 +1,4 @@
-"""Issue 10: one test per numbered failure group (test names start with the item number)."""
+"""Hardening of inputs, outputs, model folders and the bench driver: one test per failure found, named by behaviour."""
 
 from __future__ import annotations
 
@@ -51,14 +51,14 @@ def _csv(path, cols, n=60, seed=0, label=None):
 
 # 1 ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("test_cols", [["c", "a", "b"], ["x", "y", "z"]])
-def test_item01_detect_refuses_other_test_columns(tmp_path, capsys, test_cols):
+def test_detect_refuses_test_columns_that_differ_from_train(tmp_path, capsys, test_cols):
     tr, te = _csv(tmp_path / "tr.csv", ["a", "b", "c"]), _csv(tmp_path / "te.csv", test_cols)
     code, err = run(["detect", str(tr), str(te), "-m", "iforest", "--out", str(tmp_path / "s.csv")], capsys)
     assert code == 2 and "column 0" in err and not (tmp_path / "s.csv").exists()
 
 
 # 2 ------------------------------------------------------------------------------------------
-def test_item02_header_only_and_empty_inputs(tmp_path, capsys):
+def test_header_only_and_empty_inputs_are_refused(tmp_path, capsys):
     (tmp_path / "h.csv").write_text("a,b\n")
     code, err = run(["detect", str(tmp_path / "h.csv"), str(tmp_path / "h.csv"), "-m", "iforest"], capsys)
     assert code == 2 and "no data rows" in err
@@ -69,7 +69,7 @@ def test_item02_header_only_and_empty_inputs(tmp_path, capsys):
 
 # 3 ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("value", ["3.5e38", "1e39", "1e308"])
-def test_item03_values_beyond_float32_name_file_column_row(tmp_path, value):
+def test_values_beyond_float32_are_refused_naming_file_column_row(tmp_path, value):
     path = tmp_path / "big.csv"
     path.write_text("a,b\n1,2\n3," + value + "\n")
     with pytest.raises(DataError, match=r"big\.csv.*column 'b' row 1.*float32"):
@@ -77,7 +77,7 @@ def test_item03_values_beyond_float32_name_file_column_row(tmp_path, value):
 
 
 # 4 ------------------------------------------------------------------------------------------
-def test_item04_huge_value_changes_only_nearby_scores():
+def test_huge_value_changes_only_nearby_scores():
     rng = np.random.default_rng(0)
     tr, te = rng.normal(size=(400, 3)), rng.normal(size=(2000, 3))
     det = create_detector("knn").fit(tr)
@@ -93,7 +93,7 @@ def test_item04_huge_value_changes_only_nearby_scores():
         assert np.all(np.isfinite(out)), method
 
 
-def test_item04_window_aggregation_has_no_running_sum():
+def test_window_aggregation_has_no_running_sum():
     starts = np.arange(0, 97, 1)
     scores = np.ones(starts.size)
     scores[3] = 1e300
@@ -108,18 +108,18 @@ def test_item04_window_aggregation_has_no_running_sum():
     ("amad", {"d_model": 10, "n_heads": 3}, "d_model"), ("amad", {"autocast": "fp8"}, "autocast"),
     ("amad", {"batch_size": 0}, "batch_size"), ("amad", {"lr": float("nan")}, "lr"),
 ])
-def test_item05_bad_parameters_name_the_parameter(method, params, name):
+def test_bad_parameters_name_the_parameter(method, params, name):
     with pytest.raises(ParameterError, match=name):
         create_detector(method, **params).fit(np.zeros((200, 2)))
 
 
 @pytest.mark.parametrize(("method", "rows"), [("knn", 20), ("cblof", 20), ("pca", 16)])
-def test_item05_too_few_training_rows(method, rows):
+def test_too_few_training_rows_are_refused(method, rows):
     with pytest.raises(DataError, match="training windows"):
         create_detector(method).fit(np.random.default_rng(0).normal(size=(rows, 3)))
 
 
-def test_item05_cli_set_and_predict_before_fit(tmp_path, capsys):
+def test_cli_bad_set_and_predict_before_fit_are_refused(tmp_path, capsys):
     tr = _csv(tmp_path / "tr.csv", ["a", "b"])
     code, err = run(["detect", str(tr), str(tr), "-m", "iforest", "--set", "n_estimators=-5",
                      "--out", str(tmp_path / "s.csv")], capsys)
@@ -129,7 +129,7 @@ def test_item05_cli_set_and_predict_before_fit(tmp_path, capsys):
 
 
 # 6 ------------------------------------------------------------------------------------------
-def test_item06_bad_values_are_refused_not_coerced(tmp_path, capsys):
+def test_bad_values_are_refused_not_coerced(tmp_path, capsys):
     with pytest.raises(DataError, match="complex"):
         check_series(np.array([[1 + 2j], [3 + 0j]]))
     with pytest.raises(DataError, match="dates"):
@@ -157,7 +157,7 @@ def _npy_with_header(path, shape, descr="<f8", data=b""):
     return path
 
 
-def test_item07_hostile_npy_headers(tmp_path, capsys):
+def test_hostile_npy_headers_are_refused(tmp_path, capsys):
     huge = _npy_with_header(tmp_path / "huge.npy", (10**13, 3), data=b"\0" * 48)
     with pytest.raises(DataError, match="header claims"):
         load_npy(huge)
@@ -176,7 +176,7 @@ def test_item07_hostile_npy_headers(tmp_path, capsys):
 
 
 # 8 ------------------------------------------------------------------------------------------
-def test_item08_no_output_left_on_failure(tmp_path, capsys):
+def test_no_output_left_on_failure(tmp_path, capsys):
     tr = _csv(tmp_path / "tr.csv", ["a", "b"])
     out = tmp_path / "s.csv"
     (tmp_path / "file").write_text("x")
@@ -189,7 +189,7 @@ def test_item08_no_output_left_on_failure(tmp_path, capsys):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-def test_item08_umask_and_stale_temps(tmp_path):
+def test_outputs_respect_umask_and_stale_temps_are_cleaned(tmp_path):
     old = os.umask(0o022)
     try:
         atomic_write_text(tmp_path / "a.txt", "x")
@@ -204,7 +204,7 @@ def test_item08_umask_and_stale_temps(tmp_path):
     assert not stale.exists() and (tmp_path / "a.txt").read_text() == "y"
 
 
-def test_item08_sigterm_removes_the_temp_file(tmp_path):
+def test_sigterm_removes_the_temp_file(tmp_path):
     code = ("import time, sys; from augury.utils.atomic import atomic_open, exit_on_sigterm\n"
             "exit_on_sigterm()\n"
             f"with atomic_open({str(tmp_path / 'out.bin')!r}, 'wb', encoding=None) as fh:\n"
@@ -232,7 +232,7 @@ def _edit(path, fn, rechecksum=False):
     (path / CONFIG_FILE).write_text(json.dumps(cfg))
 
 
-def test_item09_config_is_covered_by_the_checksum(tmp_path):
+def test_model_config_is_covered_by_the_checksum(tmp_path):
     path, x = _saved(tmp_path)
     assert np.array_equal(load_detector(path).decision_function(x), create_detector("knn", window=4).fit(x).decision_function(x))
     for edit in (lambda c: c.update(detector="lof"), lambda c: c["state"].update(threshold=1.5),
@@ -243,7 +243,7 @@ def test_item09_config_is_covered_by_the_checksum(tmp_path):
             load_detector(p2)
 
 
-def test_item09_schema_is_checked_even_with_a_valid_checksum(tmp_path):
+def test_model_schema_is_checked_even_with_a_valid_checksum(tmp_path):
     path, _ = _saved(tmp_path)
     _edit(path, lambda c: c["state"].update(threshold="x"), rechecksum=True)
     with pytest.raises(ModelFormatError, match="threshold"):
@@ -256,7 +256,7 @@ def test_item09_schema_is_checked_even_with_a_valid_checksum(tmp_path):
     assert time.perf_counter() - t0 < 5
 
 
-def test_item09_nesting_symlinks_size_and_old_versions(tmp_path):
+def test_model_loading_refuses_deep_nesting_symlinks_huge_files_and_old_versions(tmp_path):
     path, _ = _saved(tmp_path)
     (path / CONFIG_FILE).write_text("[" * 200_000 + "]" * 200_000)
     with pytest.raises(ModelFormatError):
@@ -279,7 +279,7 @@ def test_item09_nesting_symlinks_size_and_old_versions(tmp_path):
         load_detector(path)
 
 
-def test_item09_classical_models_load_without_refit(tmp_path, monkeypatch):
+def test_classical_models_load_without_refit(tmp_path, monkeypatch):
     from augury.detectors import array_models
 
     x = np.random.default_rng(1).normal(size=(400, 3))
@@ -298,7 +298,7 @@ def test_item09_classical_models_load_without_refit(tmp_path, monkeypatch):
 
 
 # 10 -----------------------------------------------------------------------------------------
-def test_item10_resume_and_report_skip_bad_lines(tmp_path):
+def test_resume_and_report_skip_bad_lines(tmp_path):
     store = ResultStore(tmp_path)
     good = {"dataset": "A", "method": "knn", "preset": "cpu", "task": "detect", "seed": 0, "config_hash": "h",
             "run_id": "r1", "status": "ok", "auc_roc": 0.5}
@@ -312,7 +312,7 @@ def test_item10_resume_and_report_skip_bad_lines(tmp_path):
     assert path.exists() and skipped == 4
 
 
-def test_item10_lock_out_file_and_demo(tmp_path, capsys):
+def test_bench_lock_and_out_paths_that_are_files_are_refused(tmp_path, capsys):
     store = ResultStore(tmp_path / "out")
     with store.lock(), pytest.raises(StoreLockedError, match="another augury bench"):
         with ResultStore(tmp_path / "out").lock():
@@ -326,7 +326,7 @@ def test_item10_lock_out_file_and_demo(tmp_path, capsys):
     assert code == 2 and "not a folder" in err
 
 
-def test_item10_worker_dies_with_its_driver(tmp_path):
+def test_worker_dies_with_its_driver(tmp_path):
     code = ("import os, subprocess, sys, time\n"
             "child = subprocess.Popen([sys.executable, '-c', 'import os, time; from augury.utils.lifetime import "
             "watch_process; watch_process(int(os.environ[\"DRIVER\"]), 0.1); print(os.getpid(), flush=True); "
@@ -350,7 +350,7 @@ def test_item10_worker_dies_with_its_driver(tmp_path):
 
 
 # 11 -----------------------------------------------------------------------------------------
-def test_item11_vus_window_is_bounded():
+def test_vus_window_is_bounded():
     y = np.zeros(200, int)
     y[50:60] = 1
     with pytest.raises(MetricError, match="exceeds max"):
@@ -361,7 +361,7 @@ def test_item11_vus_window_is_bounded():
 
 
 # 12 -----------------------------------------------------------------------------------------
-def test_item12_pca_survives_constant_channels_smap_like():
+def test_pca_survives_constant_channels_smap_like():
     """SMAP-like: 25 channels, most of them constant (binary commands that never fire)."""
     rng = np.random.default_rng(0)
     t = np.arange(3000)

@@ -29,7 +29,7 @@ class MeanDeviation(Detector):
 
     name = "mean_deviation_test"
 
-    def __init__(self, window: int = 5, threshold: str = "percentile:99", seed: int = 0) -> None:
+    def __init__(self, window: int = 5, threshold: str = "top:1", seed: int = 0) -> None:
         self.window = window
         self.threshold = threshold
         self.seed = seed

@@ -79,21 +79,14 @@ def _imported_scores(path: str | Path, datasets: Sequence[str], methods: Sequenc
     return name, {"path": str(Path(path).resolve()), "checksum": checksum(path)}
 
 
-def _check_methods(methods: Sequence[str], task: str) -> dict[str, Any]:
+def _check_methods(methods: Sequence[str]) -> dict[str, Any]:
+    """Registry entries of the detectors ``methods`` (an unknown name raises ``BenchError`` listing the known)."""
     from augury.detectors.registry import list_detectors
 
     infos = {d.name: d for d in list_detectors()}
     unknown = [m for m in methods if m not in infos]
     if unknown:
         raise BenchError(f"unknown method(s) {', '.join(unknown)}; available: {', '.join(sorted(infos))}")
-    if task == "predict":
-        unable = [m for m in methods if not infos[m].tags.get("supports_early_warning")]
-        if unable:
-            able = [n for n, d in sorted(infos.items()) if d.tags.get("supports_early_warning")]
-            raise BenchError(
-                f"no method supports early warning: {', '.join(unable)} "
-                f"(methods that do: {', '.join(able) or 'none yet'})"
-            )
     return infos
 
 
@@ -150,11 +143,11 @@ def expand_grid(
         methods, params, infos = [name], {(name, 0): {}}, {}
     elif model is not None:
         methods, params, saved = _saved_model(model, methods, task, seeds, overrides)
-        infos = _check_methods(methods, task)
+        infos = _check_methods(methods)
     elif task == "predict":
         infos, params = _predictor_infos(methods, preset, seeds)
     else:
-        infos = _check_methods(methods, task)
+        infos = _check_methods(methods)
         params = {(m, s): _resolve_params(m, preset, s, overrides) for m in methods for s in range(seeds)}
     # Resolved here (default $AUGURY_DATA) so that workers do not depend on their environment.
     root = str(resolve_root(data_root).resolve()) if data_root is not None or os.environ.get(DATA_ENV) else None

@@ -190,7 +190,7 @@ def execute_run(spec_dict: dict[str, Any], threads: int | None = None,
 
         die_with_parent()
         watch_process(driver_pid)
-    from augury import __version__
+    from augury._version import __version__
     from augury.utils.seed import seed_everything
 
     spec = RunSpec(**spec_dict)

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.stats import genpareto
 
 from augury.errors import MetricError
-from augury.metrics.thresholds import ThresholdStrategy, _finite_1d
+from augury.metrics._strategy import ThresholdStrategy, _finite_1d
 
 MIN_PEAKS = 10
 

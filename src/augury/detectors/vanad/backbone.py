@@ -13,7 +13,6 @@ the masked-patch predictions of the two halves are summed (spec §4.3).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -249,11 +248,6 @@ class MaskedAutoencoder(nn.Module):
         heads = 2.0 * ((n_vis + 1) * c.embed_dim * c.decoder_embed_dim + (n + 1) * c.decoder_embed_dim
                        * c.patch_size**2 * c.in_chans)
         return embed + 2 * (enc + dec + heads)
-
-
-def n_params(module: nn.Module) -> int:
-    """Number of parameters (for logs)."""
-    return sum(math.prod(p.shape) for p in module.parameters())
 
 
 FINETUNE_MODES = ("none", "ln", "bias", "attn", "mlp", "full")
