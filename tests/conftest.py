@@ -20,6 +20,18 @@ def real_data_or_skip(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """One torch thread per test process: tiny models on 2 busy cores (``pytest -n 2``) run 10-60× slower
+    when each process spins two threads."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def spike_series() -> tuple[np.ndarray, np.ndarray, int]:
     """Seasonal 3-channel train/test pair with one planted spike in test: ``(train, test, spike_index)``."""

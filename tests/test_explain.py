@@ -25,16 +25,6 @@ def data() -> tuple[np.ndarray, np.ndarray]:
     return _series(0, 400), test
 
 
-@pytest.fixture
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _check_top(det, test: np.ndarray) -> None:
     for causal in (False, True):
         contrib = det.explain(test, causal=causal)
@@ -56,7 +46,7 @@ def test_pca_contributions_sum_to_squared_distance(data):
     assert det.explain(test, causal=True)[T_SPIKE].sum() == pytest.approx(distance**2, rel=1e-6)
 
 
-def test_amad_spike_channel_is_top_and_sums_to_score(data, one_torch_thread):
+def test_amad_spike_channel_is_top_and_sums_to_score(data):
     train, test = data
     det = create_detector("amad", preset="cpu", window=10, d_model=16, n_layers=1, n_heads=2, epochs=1,
                           batch_size=32, max_train_windows=128, train_score_stride=5, autocast="none",

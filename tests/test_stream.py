@@ -98,18 +98,8 @@ def test_classical_causal_score_is_the_window_ending_at_t(train, test_x):
     np.testing.assert_array_equal(det.decision_function(later, causal=True)[: t + 1], causal[: t + 1])
 
 
-@pytest.fixture
-def one_torch_thread():
-    """Tiny models on a busy 2-core machine: two spinning torch threads cost 10× one."""
-    import torch
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def test_amad_stream_equals_causal_batch(train, test_x, one_torch_thread):
+def test_amad_stream_equals_causal_batch(train, test_x):
     det = create_detector("amad", preset="cpu", **TINY_AMAD).fit(train[:300])
     ref = det.decision_function(test_x[:160], causal=True)
     got = _stream(det, test_x[:160], seed=5)

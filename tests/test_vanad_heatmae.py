@@ -33,14 +33,6 @@ TINY = {"img_size": 32, "patch_size": 8, "in_chans": 1, "embed_dim": 32, "depth"
 FAST = PretrainConfig(epochs=3, batch_size=16, lr=3e-3, seed=1)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models on a busy 2-core machine: two spinning torch threads cost 10× one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def _series(n: int, c: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
