@@ -38,7 +38,7 @@ from augury.base.persistence import (
 from augury.base.registry import DEFAULT_TAGS
 from augury.data.scaling import Scaler
 from augury.data.validation import check_labels, check_series
-from augury.early_warning.windows import n_windows, next_window_labels, window_index
+from augury.early_warning.windows import n_windows, sample_labels, window_index
 from augury.errors import AuguryError, DataError, ModelFormatError, NotFittedError
 from augury.utils.seed import seed_everything
 
@@ -125,28 +125,40 @@ class Predictor(Estimator):
         n = n_windows(X.shape[0], self.window)
         return np.ascontiguousarray(Xs[: n * self.window].reshape(n, self.window, X.shape[1]), dtype=np.float32)
 
-    def _samples(self, X: Any, labels: Any, source: str) -> tuple[np.ndarray, np.ndarray]:
+    def _samples(self, X: Any, labels: Any, source: str, label_mode: str) -> tuple[np.ndarray, np.ndarray]:
+        """Windows ``[M, W, C]`` and labels ``[M]`` of the kept samples; ``X``/``labels`` may be lists of
+        series (entities), pooled without a sample that crosses from one entity into the next."""
+        if isinstance(X, list | tuple):
+            if not isinstance(labels, list | tuple) or len(labels) != len(X) or not X:
+                raise DataError(f"{source}: give one label series per series ({len(X)} series)")
+            parts = [self._samples(x, lab, f"{source}[{i}]", label_mode)
+                     for i, (x, lab) in enumerate(zip(X, labels, strict=True))]
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         w = self._windows(X, source, min_windows=2)
-        y = next_window_labels(check_labels(labels, np.asarray(X).shape[0], source=f"{source} labels"), self.window)
-        return w[:-1], y
+        y, keep = sample_labels(check_labels(labels, np.asarray(X).shape[0], source=f"{source} labels"),
+                                self.window, label_mode)
+        return w[:-1][keep], y[keep]
 
     def fit_head(self, X: Any, labels: Any, *, validation: tuple[Any, Any] | None = None,
-                 seed: int | None = None) -> Predictor:
+                 seed: int | None = None, label_mode: str = "next") -> Predictor:
         """Train the risk head on the labelled series ``X`` ``[T, C]``, ``labels`` ``[T]`` (0/1 per step).
 
-        Samples are (window i, anomaly in window i+1). ``validation=(X_val, labels_val)`` selects the
-        epoch and δ*; without it the last 25 % of the samples of ``X`` are held out for that
-        (chronologically; 6:2 as in the protocol). ``seed`` defaults to the predictor's seed.
+        Samples are (window i, anomaly in window i+1); ``label_mode="onset"`` keeps only samples whose
+        window i is clean (:func:`~augury.early_warning.windows.sample_labels`). ``X`` and ``labels``
+        (and the two parts of ``validation``) may be lists of series, one per entity, pooled.
+        ``validation=(X_val, labels_val)`` selects the epoch and δ*; without it the last 25 % of the
+        samples of ``X`` are held out for that (chronologically; 6:2 as in the protocol). ``seed``
+        defaults to the predictor's seed.
         """
         seed = int(getattr(self, "seed", 0) if seed is None else seed)
-        w, y = self._samples(X, labels, "head series")
+        w, y = self._samples(X, labels, "head series", label_mode)
         if validation is None:
             n_val = max(1, int(round(0.25 * len(y))))
             if len(y) - n_val < 1:
                 raise DataError(f"head series has {len(y) + 1} windows; at least 3 are needed to hold out validation")
             w, w_val, y, y_val = w[:-n_val], w[-n_val:], y[:-n_val], y[-n_val:]
         else:
-            w_val, y_val = self._samples(validation[0], validation[1], "validation series")
+            w_val, y_val = self._samples(validation[0], validation[1], "validation series", label_mode)
         if y.sum() == 0:
             raise DataError(f"labels: none of the {len(y)} head-training windows is followed by an anomalous window")
         seed_everything(seed)

@@ -1,24 +1,42 @@
-"""The MTS-JEPA early-warning protocol (spec §7; protocols.md §4.5) for any predictor.
+"""The MTS-JEPA early-warning protocol (paper §4, "early warning") for any predictor.
 
 Samples are the windows of the official *test* series (sample i = window i, label = window i+1);
 they are split chronologically 6:2:2 into head-train / validation / test. Because windows are
 aligned to multiples of W, the three parts can be handed to a predictor as contiguous sub-series
 (:func:`split_series`), which yields exactly the same windows.
+
+On a concatenation of entities (MSL's channels, SMD's machines) the three parts hold mostly
+different entities. With ``spans`` (one ``(start, length)`` per entity) the split is made *within
+each entity* and the parts are pooled (:func:`split_entities`), so head-train, validation and test
+see the same entities and no sample crosses from one entity into the next.
+
+Beside the predictor, every evaluation reports the *persistence* reference (risk = the share of
+anomalous steps in the current window, read from the labels): the window AUC that "it is already
+anomalous" reaches, which a predictor must beat to have learned anything about the future.
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from augury.early_warning.windows import n_windows, next_window_labels
+from augury.early_warning.windows import n_windows, sample_labels
 from augury.errors import DataError
+from augury.metrics.early import false_warnings_per_1000, warning_lead_times
 from augury.metrics.prf import confusion_prf
 
 log = logging.getLogger(__name__)
+
+#: Validation risks whose standard deviation is below this are "flat": δ* then means nothing.
+FLAT_RISK_STD = 1e-6
+
+
+class FlatRiskWarning(UserWarning):
+    """The predictor's validation risk is (nearly) constant or its validation AUC is undefined."""
 
 
 def split_indices(n_samples: int, ratios: tuple[float, float, float] = (0.6, 0.2, 0.2)
@@ -94,23 +112,116 @@ def window_scores(y: np.ndarray, prob: np.ndarray, threshold: float, n_boot: int
             "win_auc": auc, "win_auc_ci_low": lo, "win_auc_ci_high": hi}
 
 
-def evaluate_predictor(predictor, test: np.ndarray, labels: np.ndarray, seed: int = 0,
-                       n_boot: int = 1000) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+@dataclass(frozen=True)
+class EntitySplit:
+    """Per-entity head-train / validation / test parts (lists of ``(x, labels)``), pooled by the protocol."""
+
+    train: list[tuple[np.ndarray, np.ndarray]]
+    val: list[tuple[np.ndarray, np.ndarray]]
+    test: list[tuple[np.ndarray, np.ndarray]]
+    entities: list[int]
+    skipped: list[int]
+
+
+def split_entities(x: np.ndarray, labels: np.ndarray, spans: list[tuple[int, int]], window: int,
+                   ratios: tuple[float, float, float] = (0.6, 0.2, 0.2)) -> EntitySplit:
+    """6:2:2 within each entity ``x[start:start+length]`` (``spans``), chronologically.
+
+    An entity with fewer than 6 windows cannot give every part a sample and is skipped (its index
+    is in ``skipped``); ``DataError`` when no entity is left.
+    """
+    parts: tuple[list, list, list] = ([], [], [])
+    kept, skipped = [], []
+    for i, (start, length) in enumerate(spans):
+        if start < 0 or length < 1 or start + length > x.shape[0]:
+            raise DataError(f"entity span {i} ({start}, {length}) is outside the series of {x.shape[0]} steps")
+        try:
+            sp = split_series(x[start: start + length], labels[start: start + length], window, ratios)
+        except DataError:
+            skipped.append(i)
+            continue
+        kept.append(i)
+        for dst, part in zip(parts, (sp.train, sp.val, sp.test), strict=True):
+            dst.append(part)
+    if not kept:
+        raise DataError(f"no entity has the 6 windows of {window} steps that a 6:2:2 split within it needs")
+    return EntitySplit(*parts, entities=kept, skipped=skipped)
+
+
+def persistence_risk(labels: np.ndarray, window: int) -> np.ndarray:
+    """The persistence reference ``[N − 1]``: share of anomalous steps in window i, as window i+1's risk."""
+    n = n_windows(labels.shape[0], window)
+    return labels[: n * window].reshape(n, window).mean(axis=1)[:-1].astype(np.float64)
+
+
+def _flat_risk(predictor, val: list[tuple[np.ndarray, np.ndarray]], label_mode: str) -> bool:
+    risk, ys = [], []
+    for x, lab in val:
+        y, keep = sample_labels(lab, predictor.window, label_mode)
+        risk.append(predictor.predict_proba(x)[:-1][keep])
+        ys.append(y[keep])
+    r, y = np.concatenate(risk), np.concatenate(ys)
+    flat = bool(r.size == 0 or np.std(r) < FLAT_RISK_STD or y.min(initial=0) == y.max(initial=0))
+    if flat:
+        warnings.warn(f"{type(predictor).__name__}: validation risk is flat (std {np.std(r) if r.size else 0:.2g}) "
+                      "or validation windows have one class; δ* and the warnings it gives mean nothing",
+                      FlatRiskWarning, stacklevel=3)
+    return flat
+
+
+def evaluate_predictor(predictor, test: np.ndarray, labels: np.ndarray, seed: int = 0, n_boot: int = 1000,
+                       label_mode: str = "next", spans: list[tuple[int, int]] | None = None,
+                       ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Run the protocol with an already pre-trained ``predictor`` on the labelled ``test`` series.
 
     Fits the head with ``seed`` on the train part (δ* and selection on val), scores the test part.
-    Returns ``(metrics, arrays)``: the metrics of :func:`window_scores` plus ``threshold`` and the
-    sample counts; ``arrays`` holds the test ``prob``, ``y`` and window ``start`` steps.
+    ``label_mode`` is ``"next"`` or ``"onset"``; ``spans`` (``(start, length)`` per entity) makes the
+    split entity-aware. Returns ``(metrics, arrays)``: the metrics of :func:`window_scores`, the
+    persistence reference (``persistence_win_auc``), lead times (``events``, ``events_warned``,
+    ``mean_lead_steps``), ``false_warnings_per_1000``, ``flat_risk`` (1 = warned), ``threshold`` and
+    the sample counts; ``arrays`` holds the pooled test ``prob``, ``y`` and window ``start`` steps.
     """
-    sp = split_series(test, labels, predictor.window)
-    predictor.fit_head(*sp.train, validation=sp.val, seed=seed)
-    x_te, l_te = sp.test
-    prob = predictor.predict_proba(x_te)[:-1]
-    y = next_window_labels(l_te, predictor.window)
+    w = predictor.window
+    if spans is None:
+        sp = split_series(test, labels, w)
+        parts = EntitySplit([sp.train], [sp.val], [sp.test], entities=[0], skipped=[])
+        offsets = [sp.offsets[2]]
+    else:
+        parts = split_entities(test, labels, spans, w)
+        offsets = [spans[i][0] + split_series(test[spans[i][0]: spans[i][0] + spans[i][1]],
+                                              labels[spans[i][0]: spans[i][0] + spans[i][1]], w).offsets[2]
+                   for i in parts.entities]
+
+    def pooled(part: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        return [p[0] for p in part], [p[1] for p in part]
+
+    x_tr, l_tr = pooled(parts.train)
+    predictor.fit_head(x_tr, l_tr, validation=pooled(parts.val), seed=seed, label_mode=label_mode)
+    flat = _flat_risk(predictor, parts.val, label_mode)
+    probs, ys, pers, starts, leads, flags_all = [], [], [], [], [], []
+    for (x_te, l_te), offset in zip(parts.test, offsets, strict=True):
+        prob = predictor.predict_proba(x_te)[:-1]
+        y, keep = sample_labels(l_te, w, label_mode)
+        flags = (prob > predictor.threshold_).astype(np.int8)
+        if l_te.any():
+            leads.append(warning_lead_times(l_te, flags, w))
+        probs.append(prob[keep])
+        ys.append(y[keep])
+        flags_all.append(flags[keep])
+        pers.append(persistence_risk(l_te, w)[keep])
+        starts.append(offset + np.flatnonzero(keep) * w)
+    prob, y, per = np.concatenate(probs), np.concatenate(ys), np.concatenate(pers)
     metrics = window_scores(y, prob, predictor.threshold_, n_boot=n_boot, seed=seed)
-    n_tr = n_windows(sp.train[0].shape[0], predictor.window) - 1
-    n_va = n_windows(sp.val[0].shape[0], predictor.window) - 1
-    metrics.update(threshold=float(predictor.threshold_), n_head_train=n_tr, n_val=n_va, n_test=int(y.size),
-                   test_pos_rate=float(y.mean()))
-    start = sp.offsets[2] + np.arange(y.size) * predictor.window
-    return metrics, {"prob": prob.astype(np.float32), "y": y, "start": start}
+    lead = np.concatenate(leads) if leads else np.empty(0)
+    n_tr = sum(n_windows(x.shape[0], w) - 1 for x in x_tr)
+    n_va = sum(n_windows(x.shape[0], w) - 1 for x, _ in parts.val)
+    metrics.update(
+        threshold=float(predictor.threshold_), n_head_train=n_tr, n_val=n_va, n_test=int(y.size),
+        test_pos_rate=float(y.mean()) if y.size else float("nan"),
+        persistence_win_auc=float(roc_auc_score(y, per)) if 0 < y.sum() < y.size else float("nan"),
+        events=int(lead.size), events_warned=int(np.sum(~np.isnan(lead))),
+        mean_lead_steps=float(np.nanmean(lead)) if np.any(~np.isnan(lead)) else float("nan"),
+        false_warnings_per_1000=false_warnings_per_1000(y, np.concatenate(flags_all)),
+        flat_risk=int(flat), entities=len(parts.entities), entities_skipped=len(parts.skipped),
+    )
+    return metrics, {"prob": prob.astype(np.float32), "y": y, "start": np.concatenate(starts)}

@@ -15,6 +15,11 @@ divides by zero), with ``sigma(y) = 2 / (1 + exp(5 y)) - 1`` and -1 beyond y = 3
 score is ``100 (raw - null) / (perfect - null)``, null = no flag at all (``-A_fn`` per window),
 perfect = ``A_tp`` per window. NAB's probationary period is left out (augury scores only the test
 split, which has no learning period).
+
+Early *warning* (:func:`warning_lead_times`) works on non-overlapping windows of W steps, where
+warning on window j means "window j+1 will hold an anomaly" and is issued when window j ends, at
+step (j+1)·W. An event starting in window k is warned when window k−1 is flagged; its lead time is
+the onset minus the issue step of the first warning of the unbroken run of flags ending at k−1.
 """
 
 from __future__ import annotations
@@ -123,3 +128,37 @@ def nab_scores(y_true: object, y_pred: object) -> dict[str, float]:
     """Normalised NAB score under each profile: ``nab_standard, nab_reward_low_fp, nab_reward_low_fn``."""
     return {f"nab_{name}": nab_score(y_true, y_pred, name)["normalized"] for name in NAB_PROFILES}
 
+
+
+def warning_lead_times(y_point: object, flags: object, window: int) -> np.ndarray:
+    """Lead time in steps ``[K]`` (float; NaN = not warned) of each labelled event of ``y_point`` ``[T]``.
+
+    ``flags`` 0/1 ``[N − 1]``: flag j warns that window j+1 (steps ``[(j+1)W, (j+2)W)``) is anomalous.
+    Events starting in window 0 cannot be warned (NaN).
+    """
+    y = np.asarray(y_point).astype(np.int8).ravel()
+    f = np.asarray(flags).astype(np.int8).ravel()
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
+        raise MetricError(f"window must be an integer >= 1, got {window!r}")
+    n = y.size // window
+    if f.size != max(n - 1, 0):
+        raise MetricError(f"flags has {f.size} entries; {n} windows of {window} steps need {max(n - 1, 0)}")
+    starts, _ = segments(y[: n * window])
+    # run_start[j]: first flag of the unbroken run of flags that ends at j (only read where f[j] == 1).
+    idx = np.arange(f.size)
+    run_start = np.maximum.accumulate(np.where(f == 0, idx + 1, 0)) if f.size else idx
+    lead = np.full(starts.size, np.nan)
+    k = starts // window
+    warned = (k >= 1) & (f[np.maximum(k - 1, 0)] == 1) if f.size else np.zeros(starts.size, dtype=bool)
+    lead[warned] = starts[warned] - (run_start[k[warned] - 1] + 1) * window
+    return lead
+
+
+def false_warnings_per_1000(y_next: object, flags: object) -> float:
+    """Flags raised before a normal window, per 1,000 samples whose next window is normal (NaN if none)."""
+    y = np.asarray(y_next).astype(np.int8).ravel()
+    f = np.asarray(flags).astype(np.int8).ravel()
+    if y.size != f.size:
+        raise MetricError(f"y_next has {y.size} samples, flags {f.size}")
+    normal = y == 0
+    return float(1000.0 * np.sum(f[normal] == 1) / normal.sum()) if normal.any() else float("nan")
