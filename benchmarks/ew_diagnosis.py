@@ -27,7 +27,7 @@ from sklearn.metrics import roc_auc_score
 from augury.early_warning.protocol import split_indices
 
 
-def _entities(root: Path, name: str) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+def entity_spans(root: Path, name: str) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
     """Concatenated test labels ``[T]`` and ``(entity, start, length)`` spans."""
     if name == "MSL":
         spans = json.loads((root / "MSL" / "manifest.json").read_text())["channels"]
@@ -53,7 +53,7 @@ def _auc(y: np.ndarray, s: np.ndarray) -> float:
 
 
 def diagnose(root: Path, name: str, w: int) -> None:
-    y, spans = _entities(root, name)
+    y, spans = entity_spans(root, name)
     frac, nxt = _samples(y, w)
     tr, va, te = split_indices(nxt.size)
     owner = np.empty(y.size, dtype=object)
