@@ -16,6 +16,8 @@ from rich.console import Console
 #: Results and tables (stdout); progress, warnings and notes go to :data:`err_console` (stderr).
 console = Console()
 err_console = Console(stderr=True)
+if not console.is_terminal:  # pipes and files: rich would squeeze tables into 80 columns
+    console = Console(width=200)
 
 
 def split_list(value: str) -> list[str]:
