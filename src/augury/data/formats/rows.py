@@ -28,7 +28,7 @@ import numpy as np
 #: longest accepted row in bytes (a wide feed of 10,000 channels of 20 characters fits)
 MAX_ROW_BYTES = 1 << 20
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)  # ASCII digits only
 _QUOTED_FIELD = re.compile(r'"((?:[^"]|"")*)"')
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -58,6 +58,8 @@ class RowSplitter:
         self._overlong = False
         self._line = 1  # line number of the row being assembled
         self._lines_in_row = 0
+        self._last = b""  # last byte of the row so far (b"": at the row start)
+        self._last_closed = False  # that byte was a closing quote
 
     def feed(self, chunk: bytes) -> list[Record]:
         """Records completed by ``chunk``."""
@@ -73,8 +75,7 @@ class RowSplitter:
                     out.append(self._finish_overlong())
                 pos = end + 1
                 continue
-            if piece.count(b'"') % 2:
-                self._in_quotes = not self._in_quotes
+            self._scan_quotes(piece)
             self._append(piece)
             if nl < 0:
                 break
@@ -83,6 +84,7 @@ class RowSplitter:
                 out.append(self._finish_overlong())
             elif self._in_quotes:
                 self._append(b"\n")
+                self._last, self._last_closed = b"\n", False
             else:
                 out.append(self._complete())
             pos = nl + 1
@@ -99,6 +101,27 @@ class RowSplitter:
             self._reset()
             return [rec]
         return [self._complete()]
+
+    def _scan_quotes(self, piece: bytes) -> None:
+        """Follow the quoting state through ``piece`` (one look per quote character).
+
+        A quote opens a quoted field only at the start of a field (or right after a closing
+        quote: ``""`` is an escaped quote); elsewhere it is a stray quote that makes the row bad
+        in :func:`split_fields` but must not swallow the rows after it.
+        """
+        i = piece.find(b'"')
+        last_close = -2
+        while i >= 0:
+            if self._in_quotes:
+                self._in_quotes = False
+                last_close = i
+            else:
+                at_start = (self._last in (b"", b",")) if i == 0 else piece[i - 1 : i] == b","
+                escaped = self._last_closed if i == 0 else last_close == i - 1
+                self._in_quotes = at_start or escaped
+            i = piece.find(b'"', i + 1)
+        if piece:
+            self._last, self._last_closed = piece[-1:], last_close == len(piece) - 1
 
     def _append(self, piece: bytes) -> None:
         self._size += len(piece)
@@ -128,6 +151,7 @@ class RowSplitter:
 
     def _reset(self) -> None:
         self._parts, self._size, self._in_quotes, self._overlong = [], 0, False, False
+        self._last, self._last_closed = b"", False
         self._line += self._lines_in_row
         self._lines_in_row = 0
 
