@@ -13,6 +13,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+
 class _Console(Console):
     """A rich console that leaves a closed pipe to the entry point (one rule for every command,
     see :func:`augury.cli.app.main`) instead of exiting 1 on its own."""
