@@ -56,7 +56,7 @@ for _name, _fn in [
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: exit 0 on success, 2 with a one-line reason on a user mistake."""
-    from augury.data.timestamps import CLI_SPELLING
+    from augury.utils.spelling import CLI_SPELLING
 
     token = CLI_SPELLING.set(True)  # error hints name the command line's flags (--sort, not sort=True)
     try:

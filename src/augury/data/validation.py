@@ -7,6 +7,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
+from augury.data.timestamps import option
 from augury.errors import DataError
 
 NanPolicy = Literal["error", "interpolate", "zero"]
@@ -97,7 +98,7 @@ def check_series(
             r, c = np.argwhere(nan)[0]
             raise DataError(
                 f"{where}{name(c)} row {r} is NaN ({int(nan.sum())} NaN values in all); "
-                "pass nan_policy='interpolate' or 'zero' to repair them"
+                f"pass {option('nan_policy', 'interpolate')} or {option('nan_policy', 'zero')} to repair them"
             )
         if nan_policy == "zero":
             arr = np.where(nan, 0.0, arr)
