@@ -96,9 +96,10 @@ def check_series(
     if nan.any():
         if nan_policy == "error":
             r, c = np.argwhere(nan)[0]
+            hint = option("nan_policy", "interpolate")
             raise DataError(
                 f"{where}{name(c)} row {r} is NaN ({int(nan.sum())} NaN values in all); "
-                f"pass {option('nan_policy', 'interpolate')} or {option('nan_policy', 'zero')} to repair them"
+                f"pass {hint} or {'zero' if hint.startswith('--') else repr('zero')} to repair them"
             )
         if nan_policy == "zero":
             arr = np.where(nan, 0.0, arr)
