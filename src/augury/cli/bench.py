@@ -95,3 +95,8 @@ def bench_command(
     stdout = Console()
     _print_table(table, stdout if stdout.is_terminal else Console(width=200), compare_paper)
     console.print(f"{len(specs)} runs, grid wall time {time.perf_counter() - t0:.1f} s; results in {out}/results.csv")
+    if scores is not None and scores.suffix.lower() != ".npz":
+        # the AT protocol thresholds train+test scores; a scores-only file has no train part
+        console.print("note: this scores file has no train scores, so pa_f1 uses the percentile of the test scores "
+                      "alone and the *_train metrics are absent; threshold-free metrics (auc_*, vus_*) are "
+                      "comparable with a trained run. An .npz with scores and train_scores is evaluated like one.")
