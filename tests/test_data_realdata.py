@@ -18,7 +18,7 @@ REAL = Path(os.environ.get("AUGURY_DATA", Path(__file__).resolve().parents[2] / 
 pytestmark = [
     pytest.mark.realdata,
     pytest.mark.skipif(
-        not all((REAL / n).is_dir() for n in ("MSL", "SMD", "TSB-AD-M")), reason=f"real data {REAL} is absent"
+        not all((REAL / n).is_dir() for n in ("MSL", "SMD", "TSB-AD-M")), reason=f"real data {REAL} is absent (set AUGURY_DATA to the folder holding MSL, SMD and TSB-AD-M)"
     ),
 ]
 

@@ -35,7 +35,7 @@ def test_timestamps_give_times_and_durations():
     ev = to_events([0, 2, 2, 2, 0, 0], 1.0, timestamps=ts)
     assert str(ev.loc[0, "start_time"]) == "2024-01-01 00:05:00"
     assert str(ev.loc[0, "end_time"]) == "2024-01-01 00:15:00"
-    assert ev.loc[0, "duration"] == pd.Timedelta("10min")
+    assert ev.loc[0, "duration"] == pd.Timedelta("15min")  # three 5-minute steps
     with pytest.raises(DataError, match="3 values for 6 scores"):
         to_events(np.zeros(6), 1.0, timestamps=ts[:3])
 

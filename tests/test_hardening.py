@@ -50,11 +50,13 @@ def _csv(path, cols, n=60, seed=0, label=None):
 
 
 # 1 ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("test_cols", [["c", "a", "b"], ["x", "y", "z"]])
-def test_detect_refuses_test_columns_that_differ_from_train(tmp_path, capsys, test_cols):
-    tr, te = _csv(tmp_path / "tr.csv", ["a", "b", "c"]), _csv(tmp_path / "te.csv", test_cols)
+def test_detect_reads_reordered_test_columns_by_name_and_refuses_other_names(tmp_path, capsys):
+    tr, te = _csv(tmp_path / "tr.csv", ["a", "b", "c"]), _csv(tmp_path / "te.csv", ["x", "y", "z"])
     code, err = run(["detect", str(tr), str(te), "-m", "iforest", "--out", str(tmp_path / "s.csv")], capsys)
-    assert code == 2 and "column 0" in err and not (tmp_path / "s.csv").exists()
+    assert code == 2 and "missing ['a', 'b', 'c']" in err and not (tmp_path / "s.csv").exists()
+    te = _csv(tmp_path / "te2.csv", ["c", "a", "b"])
+    code, _ = run(["detect", str(tr), str(te), "-m", "iforest", "--out", str(tmp_path / "s.csv")], capsys)
+    assert code == 0 and (tmp_path / "s.csv").exists()
 
 
 # 2 ------------------------------------------------------------------------------------------

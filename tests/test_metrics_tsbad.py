@@ -156,3 +156,18 @@ def test_oracles_dominate_every_candidate_threshold(data: tuple[list[int], list[
         got = range_prf(y, p)
         assert -1e-12 <= got["precision"] <= 1 + 1e-12 and -1e-12 <= got["recall"] <= 1 + 1e-12  # (0.2E + 0.8O) / N rounds
         assert got["f1"] <= best_range + 1e-15
+
+
+def test_range_f1_matches_tsb_ad_on_signed_labels_not_its_uint8_wraparound() -> None:
+    """Issue 20 item 8: TSB-AD's R-based-F1 merges every labelled range into one when the labels are
+    uint8 (``np.diff`` wraps); ours equals TSB-AD on int64 labels, the range F1 as defined."""
+    basic = pytest.importorskip("TSB_AD.evaluation.basic_metrics")
+    rng = np.random.default_rng(0)
+    y = np.zeros(3000, dtype=np.uint8)
+    for a in (300, 900, 1500, 2200):
+        y[a : a + 60] = 1
+    s = rng.random(3000) + 0.8 * y + 0.3 * np.roll(y, 40)
+    grader = basic.basic_metricor()
+    ours = tsbad_metrics(y, s, 100)["R-based-F1"]
+    assert ours == pytest.approx(grader.metric_RF1(y.astype(np.int64), s), abs=1e-12)
+    assert grader.metric_RF1(y, s) < ours - 0.02  # the reference's defect, not ours

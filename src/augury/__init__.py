@@ -9,24 +9,46 @@ Metrics live in :mod:`augury.metrics`.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from augury._version import __version__
-from augury.data.dataset import Dataset
-from augury.data.formats import load_example, read_series
-from augury.data.loaders import discover_datasets, load_collection, load_dataset
-from augury.data.synthetic import make_synthetic
-from augury.detectors.base import Detector, load_detector
-from augury.detectors.registry import create_detector, list_detectors
-from augury.early_warning.base import Predictor, load_predictor
-from augury.early_warning.registry import create_predictor, list_predictors
-from augury.errors import (
-    AuguryError,
-    DataError,
-    MetricError,
-    MissingResourceError,
-    ModelFormatError,
-    NotFittedError,
-    ParameterError,
-)
+
+# Public names and the module each lives in, imported on first use (PEP 562) so that
+# ``import augury`` and ``augury --help`` do not pay for torch, pandas and the detectors.
+_LAZY = {
+    "Dataset": "augury.data.dataset",
+    "load_example": "augury.data.formats",
+    "read_series": "augury.data.formats",
+    "discover_datasets": "augury.data.loaders",
+    "load_collection": "augury.data.loaders",
+    "load_dataset": "augury.data.loaders",
+    "make_synthetic": "augury.data.synthetic",
+    "Detector": "augury.detectors.base",
+    "load_detector": "augury.detectors.base",
+    "create_detector": "augury.detectors.registry",
+    "list_detectors": "augury.detectors.registry",
+    "Predictor": "augury.early_warning.base",
+    "load_predictor": "augury.early_warning.base",
+    "create_predictor": "augury.early_warning.registry",
+    "list_predictors": "augury.early_warning.registry",
+    **{name: "augury.errors" for name in ("AuguryError", "DataError", "MetricError", "MissingResourceError",
+                                          "ModelFormatError", "NotFittedError", "ParameterError")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'augury' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "AuguryError",

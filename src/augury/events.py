@@ -16,7 +16,9 @@ from augury.errors import DataError
 from augury.metrics._validation import segments
 
 EVENT_COLUMNS = ["start", "end", "start_time", "end_time", "length", "duration", "peak", "peak_step",
-                 "peak_time", "mean"]
+                 "peak_time", "mean", "top_channels"]
+#: channels named per event in ``top_channels``
+TOP_CHANNELS = 3
 
 
 def _time_index(timestamps: Any, n: int) -> pd.Index | None:
@@ -40,6 +42,8 @@ def to_events(
     timestamps: Any = None,
     min_gap: int = 0,
     min_length: int = 1,
+    contributions: Any = None,
+    channels: list[str] | None = None,
 ) -> pd.DataFrame:
     """Events of ``score > threshold`` in ``scores`` ``[T]``, one row each, in time order.
 
@@ -47,8 +51,12 @@ def to_events(
     event (0: every run is its own event); events shorter than ``min_length`` steps are dropped.
     Columns: ``start, end`` (inclusive step indices), ``start_time, end_time`` (the timestamps at
     those steps, or the indices without ``timestamps``), ``length`` (steps), ``duration``
-    (``end_time − start_time`` when the timestamps are datetimes or numbers, else ``length``),
-    ``peak`` (highest score), ``peak_step, peak_time`` and ``mean`` (mean score over the event).
+    (``end_time − start_time`` plus one sampling period — the median step between timestamps — so
+    a one-step event lasts one period; ``length`` when the timestamps are neither datetimes nor
+    numbers), ``peak`` (highest score), ``peak_step, peak_time``, ``mean`` (mean score over the
+    event) and ``top_channels``: with per-channel ``contributions`` ``[T, C]`` (e.g.
+    ``detector.explain(X)``) and the C ``channels`` names, the :data:`TOP_CHANNELS` channels with
+    the highest mean contribution over the event as ``"name:value;..."`` (else empty).
     """
     s = np.asarray(scores, dtype=np.float64).ravel()
     if not np.all(np.isfinite(s)):
@@ -64,24 +72,65 @@ def to_events(
             merged[-1][1] = b
         else:
             merged.append([a, b])
+    contrib = _contributions(contributions, channels, s.size)
     rows = []
     for a, b in merged:
         if b - a + 1 < min_length:
             continue
         segment = s[a : b + 1]
         peak = a + int(np.argmax(segment))
+        top = ""
+        if contrib is not None and channels is not None:
+            mean = contrib[a : b + 1].mean(axis=0)
+            order = np.argsort(-mean, kind="stable")[:TOP_CHANNELS]
+            top = ";".join(f"{channels[c]}:{mean[c]:.3g}" for c in order)
         rows.append({"start": a, "end": b, "length": b - a + 1, "peak": float(segment.max()),
-                     "peak_step": peak, "mean": float(segment.mean())})
-    frame = pd.DataFrame(rows, columns=["start", "end", "length", "peak", "peak_step", "mean"])
-    at = (lambda i: index[i]) if index is not None else (lambda i: i)
+                     "peak_step": peak, "mean": float(segment.mean()), "top_channels": top})
+    frame = pd.DataFrame(rows, columns=["start", "end", "length", "peak", "peak_step", "mean", "top_channels"])
+    frame = frame.astype({"start": np.int64, "end": np.int64, "length": np.int64, "peak_step": np.int64})
+    at = (lambda i: index[i]) if index is not None else (lambda i: int(i))
     frame["start_time"] = [at(i) for i in frame["start"]]
     frame["end_time"] = [at(i) for i in frame["end"]]
     frame["peak_time"] = [at(i) for i in frame["peak_step"]]
     if index is None or not (isinstance(index, pd.DatetimeIndex) or pd.api.types.is_numeric_dtype(index)):
         frame["duration"] = frame["length"]
     else:
-        frame["duration"] = [index[b] - index[a] for a, b in zip(frame["start"], frame["end"], strict=True)]
+        period = _period(index)
+        frame["duration"] = [index[b] - index[a] + period for a, b in zip(frame["start"], frame["end"], strict=True)]
     return frame[EVENT_COLUMNS]
+
+
+def _period(index: pd.Index) -> Any:
+    """The median positive step between consecutive timestamps (0 of the index's unit when there is none)."""
+    values = pd.Series(index)
+    diffs = values.diff().iloc[1:]
+    positive = diffs[diffs > diffs.iloc[:0].sum()] if len(diffs) else diffs
+    if len(positive):
+        return positive.median()
+    return pd.Timedelta(0) if isinstance(index, pd.DatetimeIndex) else 0
+
+
+def _contributions(contributions: Any, channels: list[str] | None, n: int) -> np.ndarray | None:
+    if contributions is None:
+        return None
+    c = np.asarray(contributions, dtype=np.float64)
+    if c.ndim != 2 or c.shape[0] != n or channels is None or len(channels) != c.shape[1]:
+        raise DataError(f"to_events: contributions of shape {c.shape} do not fit {n} scores and channels {channels}")
+    return c
+
+
+#: the default merge gap is at least this many steps (see :func:`default_min_gap`)
+MIN_DEFAULT_GAP = 10
+
+
+def default_min_gap(detector: Any) -> int:
+    """The default merge gap of ``detect`` and ``watch`` for ``detector``: ``max(window, 10)`` steps.
+
+    A long anomaly such as a level shift keeps its score near the threshold and dips below it
+    briefly; a window model's score of one odd step also spans a window. Runs closer than this
+    are one event to an operator (docs/operators_loop.md).
+    """
+    return max(int(detector._min_length()), MIN_DEFAULT_GAP)
 
 
 def flag_warning(scores: Any, threshold: float, train_scores: Any = None) -> str | None:

@@ -9,8 +9,11 @@ cool-down); alarm steps carry their top channels from ``detector.explain(..., ca
 
 Note the threshold: ``detector.threshold_`` was fitted on the *batch* training scores. Causal
 scores of window models are not averaged over overlapping windows and spread wider, so the batch
-threshold alarms more often online; :func:`causal_threshold` refits the detector's threshold rule
-on the causal scores of a normal series (e.g. the training series) for ``threshold=``.
+threshold alarms more often online. :func:`fit_causal_threshold` refits the detector's threshold
+rule on the causal scores of the training series and stores them with the model
+(``causal_scores_``, ``causal_threshold_``; ``detect --save-model`` does this for every detector
+that is not deep, where it costs one more scoring pass); :class:`StreamScorer` then uses that
+threshold by default. :func:`causal_threshold` does the same for any normal series.
 """
 
 from __future__ import annotations
@@ -38,23 +41,68 @@ def causal_threshold(detector: Any, X: Any) -> float:
     return float(parse_threshold(detector.threshold_strategy_.spec()).fit(scores).threshold_)
 
 
+def fit_causal_threshold(detector: Any, X: Any) -> float:
+    """Store the causal scores of the training series ``X`` ``[T, C]`` on ``detector``
+    (``causal_scores_``, warm-up left out) and the threshold rule refitted on them
+    (``causal_threshold_``, returned); both are saved with the model."""
+    scores = detector.decision_function(X, causal=True)[detector.causal_warmup() :]
+    if scores.size == 0:
+        raise DataError(f"training series is shorter than one window ({detector.causal_warmup() + 1} steps)")
+    detector.causal_scores_ = scores
+    detector.causal_threshold_ = float(parse_threshold(detector.threshold_strategy_.spec()).fit(scores).threshold_)
+    return detector.causal_threshold_
+
+
+def stream_threshold(detector: Any, rule: str | None = None) -> tuple[float, str]:
+    """The online alarm threshold of ``detector`` and where it comes from.
+
+    ``rule`` is a threshold spec as for batch detection (``top:1``, ``spot:1e-3``, ``fixed:3``; a
+    bare finite number means ``fixed:``), fitted on the stored causal training scores, else on the
+    batch training scores. ``None``: the stored causal threshold, else the batch ``threshold_``.
+    """
+    causal = getattr(detector, "causal_scores_", None)
+    if rule is None:
+        if causal is not None:
+            return float(detector.causal_threshold_), f"{detector.threshold_strategy_.spec()} of causal train scores"
+        return float(detector.threshold_), (f"{detector.threshold_strategy_.spec()} of batch train scores; "
+                                            "causal scores spread wider, see --calibrate")
+    text = str(rule).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is not None:
+        text = f"fixed:{text}"
+    strategy = parse_threshold(text)
+    reference = causal if causal is not None else detector.decision_scores_
+    value = float(strategy.fit(reference).threshold_)
+    if not np.isfinite(value):
+        raise DataError(f"threshold {rule!r} is not a finite number")
+    return value, f"{strategy.spec()} of {'causal' if causal is not None else 'batch'} train scores"
+
+
 class AlarmPolicy:
     """Turns per-step threshold exceedances into alarms, with state carried across calls.
 
     An alarm starts when the score has exceeded the threshold for ``min_duration`` consecutive
     steps and at least ``cooldown`` steps have passed since the previous alarm ended; it lasts
-    while the score stays above the threshold. ``min_duration=1, cooldown=0`` gives
-    ``alarm == (score > threshold)``.
+    while the score stays above the threshold. A run that resumes at most ``min_gap`` steps after
+    an alarm ended continues that alarm (no new ``start``, no ``min_duration`` wait): the same
+    merge rule as :func:`augury.events.to_events`, so alarm starts count the events of batch
+    detection. ``min_duration=1, cooldown=0`` gives ``alarm == (score > threshold)``.
     """
 
-    def __init__(self, min_duration: int = 1, cooldown: int = 0) -> None:
-        if min_duration < 1 or cooldown < 0:
-            raise DataError(f"min_duration must be >= 1 and cooldown >= 0 (got {min_duration}, {cooldown})")
+    def __init__(self, min_duration: int = 1, cooldown: int = 0, min_gap: int = 0) -> None:
+        if min_duration < 1 or cooldown < 0 or min_gap < 0:
+            raise DataError(f"min_duration must be >= 1, cooldown and min_gap >= 0 "
+                            f"(got {min_duration}, {cooldown}, {min_gap})")
         self.min_duration = min_duration
         self.cooldown = cooldown
+        self.min_gap = min_gap
         self._run = 0
         self._active = False
         self._cool = 0
+        self._since_alarm: int | None = None  # steps since the last alarm step (None: no alarm yet)
 
     def update(self, above: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``above`` ``[n]`` bool → (``alarm`` ``[n]`` bool, ``start`` ``[n]`` bool: first step of an alarm)."""
@@ -66,11 +114,17 @@ class AlarmPolicy:
                 if not a:
                     self._active = False
                     self._cool = self.cooldown
+            elif a and self._since_alarm is not None and self._since_alarm <= self.min_gap:
+                self._active = True  # the gap was short: the previous alarm goes on
             elif self._cool > 0:
                 self._cool -= 1
             elif self._run >= self.min_duration:
                 self._active = start[i] = True
             alarm[i] = self._active
+            if self._active:
+                self._since_alarm = 0
+            elif self._since_alarm is not None:
+                self._since_alarm += 1
         return alarm, start
 
 
@@ -97,16 +151,19 @@ class StreamResult:
 class StreamScorer:
     """Causal scores, alarms and top channels of a fitted ``detector`` for rows fed in any bursts.
 
-    ``threshold`` overrides ``detector.threshold_``; ``min_duration`` / ``cooldown`` configure the
+    ``threshold`` overrides the default of :func:`stream_threshold` (the stored causal threshold,
+    else ``detector.threshold_``); ``min_duration`` / ``cooldown`` / ``min_gap`` configure the
     :class:`AlarmPolicy`; ``top_k`` channels are attributed for each alarm step (0 = none).
     """
 
     def __init__(self, detector: Any, *, threshold: float | None = None, min_duration: int = 1,
-                 cooldown: int = 0, top_k: int = 3) -> None:
+                 cooldown: int = 0, top_k: int = 3, min_gap: int = 0) -> None:
         detector._check_fitted()
         self.detector = detector
-        self.threshold = float(detector.threshold_ if threshold is None else threshold)
-        self.policy = AlarmPolicy(min_duration, cooldown)
+        self.threshold = float(stream_threshold(detector)[0] if threshold is None else threshold)
+        if not np.isfinite(self.threshold):
+            raise DataError(f"threshold must be a finite number, got {threshold!r}")
+        self.policy = AlarmPolicy(min_duration, cooldown, min_gap)
         self.top_k = top_k
         self.n_channels = int(detector.n_features_in_)
         self.warmup = int(detector.causal_warmup())

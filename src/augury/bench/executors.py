@@ -33,6 +33,15 @@ PRELOAD = ["numpy", "pandas", "sklearn.metrics", "pyod.models.iforest", "augury.
            "augury.detectors.classical", "augury.bench.worker"]
 
 
+
+def usable_cpus() -> int:
+    """CPUs this process may run on: its affinity mask where the OS has one (a 1-core ``taskset``
+    on a 2-core machine is 1), else ``os.cpu_count()``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
 def run_local(specs: Sequence[RunSpec], workers: int = 1) -> Iterator[dict[str, Any]]:
     """Run ``specs`` in up to ``workers`` concurrent processes, one fresh process per run.
 
@@ -46,7 +55,7 @@ def run_local(specs: Sequence[RunSpec], workers: int = 1) -> Iterator[dict[str, 
         raise BenchError(f"--workers must be >= 1, got {workers}")
     pending = list(specs)
     # Concurrent runs share the cores: each gets its slice of BLAS/OpenMP threads.
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, usable_cpus() // workers)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     while pending:

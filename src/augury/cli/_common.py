@@ -13,9 +13,20 @@ from typing import Any
 import typer
 from rich.console import Console
 
+
+class _Console(Console):
+    """A rich console that leaves a closed pipe to the entry point (one rule for every command,
+    see :func:`augury.cli.app.main`) instead of exiting 1 on its own."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 #: Results and tables (stdout); progress, warnings and notes go to :data:`err_console` (stderr).
-console = Console()
-err_console = Console(stderr=True)
+console = _Console()
+err_console = _Console(stderr=True)
+if not console.is_terminal:  # pipes and files: rich would squeeze tables into 80 columns
+    console = _Console(width=200)
 
 
 def split_list(value: str) -> list[str]:

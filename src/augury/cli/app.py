@@ -6,7 +6,9 @@ command), so ``augury --help`` stays fast.
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Annotated
 
 import typer
 
@@ -24,7 +26,26 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from augury._version import __version__
+
+        print(f"augury {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_show_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Anomaly detection and early warning for multivariate time series."""
+
+
 for _name, _fn in [
     ("detect", detect.detect), ("methods", methods.methods), ("datasets", datasets.datasets), ("demo", demo.demo),
     ("watch", watch.watch), ("bench", bench.bench_command), ("report", report.report_command),
@@ -35,7 +56,7 @@ for _name, _fn in [
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: exit 0 on success, 2 with a one-line reason on a user mistake."""
-    from augury.data.timestamps import CLI_SPELLING
+    from augury.utils.spelling import CLI_SPELLING
 
     token = CLI_SPELLING.set(True)  # error hints name the command line's flags (--sort, not sort=True)
     try:
@@ -55,8 +76,21 @@ def _main(argv: list[str] | None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except _clickexc.UsageError as exc:
-        print(f"augury: error: {exc.format_message()}", file=sys.stderr)
+        message = exc.format_message().strip()
+        if not message:  # bare `augury`: the help was printed, there is no error to report
+            sys.exit(0)
+        print(f"augury: error: {message}", file=sys.stderr)
         sys.exit(2)
+    except BrokenPipeError:
+        # the reader went away (`| head -1`): every output file was written before printing, so
+        # stop quietly; point the standard streams at /dev/null so the exit flush cannot fail
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                os.dup2(devnull, stream.fileno())
+            except (OSError, ValueError):
+                pass
+        sys.exit(0)
     except typer.Abort:
         print("augury: interrupted", file=sys.stderr)
         sys.exit(130)

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from augury.cli._common import parse_overrides, split_list
 
+if TYPE_CHECKING:  # pandas is imported by the command itself, keeping `augury --help` fast
+    import pandas as pd
+
 _SHOWN = ["dataset", "method", "seed", "status", "n_entities", "wall_s", "peak_mem_mb", "auc_roc", "auc_pr", "vus_roc", "vus_pr",
           "pa_f1", "random_pa_f1", "pa_f1_train", "flagged_fraction_train", "win_f1", "win_auc", "win_auc_ci_low", "win_auc_ci_high"]
 
 
-def _print_table(df: pd.DataFrame, console: Console) -> None:
-    """Summary of the results: threshold-free metrics, then PA-F1 beside the random scorer's."""
+def _print_table(df: pd.DataFrame, console: Console, compare_paper: bool = False) -> None:
+    """Summary of the results: threshold-free metrics, then PA-F1 beside the random scorer's; with
+    ``compare_paper`` also the papers' numbers and our ratio to them (``paper_*``, ``ratio_*`` columns)."""
+    import pandas as pd
+
     table = Table(title="benchmark results (PA-F1: Anomaly-Transformer protocol; random_pa_f1: random scores)")
     cols = [c for c in _SHOWN if c in df.columns]
+    if compare_paper:
+        cols += [c for c in df.columns if c.startswith(("paper_", "ratio_")) and c != "paper_source"
+                 and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any()]
     for c in cols:
         table.add_column(c, justify="left" if c in ("dataset", "method", "status") else "right")
     for _, row in df.iterrows():
@@ -85,5 +93,10 @@ def bench_command(
                      compare_paper=compare_paper, console=console, retry_failed=retry_failed)
     # Off a terminal (CI logs, pipes) rich would squeeze the table into 80 columns.
     stdout = Console()
-    _print_table(table, stdout if stdout.is_terminal else Console(width=200))
+    _print_table(table, stdout if stdout.is_terminal else Console(width=200), compare_paper)
     console.print(f"{len(specs)} runs, grid wall time {time.perf_counter() - t0:.1f} s; results in {out}/results.csv")
+    if scores is not None and scores.suffix.lower() != ".npz":
+        # the AT protocol thresholds train+test scores; a scores-only file has no train part
+        console.print("note: this scores file has no train scores, so pa_f1 uses the percentile of the test scores "
+                      "alone and the *_train metrics are absent; threshold-free metrics (auc_*, vus_*) are "
+                      "comparable with a trained run. An .npz with scores and train_scores is evaluated like one.")

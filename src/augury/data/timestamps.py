@@ -9,29 +9,17 @@ about: the detectors treat the rows as consecutive steps.
 from __future__ import annotations
 
 import warnings
-from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from augury.errors import DataError
-
-#: set by the command line so that hints name its flags (``--sort``) instead of Python arguments
-CLI_SPELLING: ContextVar[bool] = ContextVar("augury_cli_spelling", default=False)
+from augury.utils.spelling import CLI_SPELLING, option  # noqa: F401  (re-exported for the readers)
 
 
 class TimestampWarning(UserWarning):
     """A timestamp column the readers accepted but that deserves a look (gaps, duplicates kept)."""
-
-
-def option(name: str, value: Any = True) -> str:
-    """How the caller sets parameter ``name``: ``--timestamp-column ts`` on the command line,
-    ``timestamp_column='ts'`` in Python (``value=True`` marks a switch)."""
-    if CLI_SPELLING.get():
-        flag = "--" + name.replace("_", "-")
-        return flag if value is True else f"{flag} {value}"
-    return f"{name}={value!r}"
 
 
 def parse_times(values: Any) -> np.ndarray | None:

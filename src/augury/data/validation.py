@@ -7,6 +7,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
+from augury.data.timestamps import option
 from augury.errors import DataError
 
 NanPolicy = Literal["error", "interpolate", "zero"]
@@ -95,9 +96,10 @@ def check_series(
     if nan.any():
         if nan_policy == "error":
             r, c = np.argwhere(nan)[0]
+            hint = option("nan_policy", "interpolate")
             raise DataError(
                 f"{where}{name(c)} row {r} is NaN ({int(nan.sum())} NaN values in all); "
-                "pass nan_policy='interpolate' or 'zero' to repair them"
+                f"pass {hint} or {'zero' if hint.startswith('--') else repr('zero')} to repair them"
             )
         if nan_policy == "zero":
             arr = np.where(nan, 0.0, arr)

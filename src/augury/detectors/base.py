@@ -143,9 +143,22 @@ class Detector(Estimator):
         return cached[1].transform(scores)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """PyOD-style ``[T, 2]`` (normal, outlier) probabilities; the outlier column is the training
-        tail probability of each step's score (logistic of its calibrated score)."""
-        p = expit(self.decision_function(X, calibrated=True) / LOGISTIC_SD)
+        """PyOD-style ``[T, 2]`` (normal, outlier) probabilities whose outlier column crosses 0.5 exactly
+        at the fitted threshold, so ``predict_proba(X)[:, 1] > 0.5`` equals ``predict(X) == 1``.
+
+        On the calibrated scale (docs/operators_loop.md): ``p = expit((z(s) − z(threshold)) / σ)``
+        with σ the logistic scale, i.e. the odds of a step are its training-tail odds divided by the
+        threshold's. With ``top:1`` a step as unusual as the top 1 % of training steps gets 0.5, the
+        median training step about 0.01.
+        """
+        scores = self.decision_function(X)
+        z = self.calibrate(scores)
+        z_thr = float(self.calibrate(np.array([self.threshold_]))[0])
+        p = expit((z - z_thr) / LOGISTIC_SD)
+        # the calibration is strictly increasing, but rounding may land a score a hair above the
+        # threshold on exactly 0.5; the decision is the raw comparison, as in predict
+        flagged = scores > self.threshold_
+        p = np.where(flagged, np.maximum(p, np.nextafter(0.5, 1.0)), np.minimum(p, 0.5))
         return np.stack([1.0 - p, p], axis=1)
 
     def decision_function(self, X: Any, causal: bool = False, calibrated: bool = False) -> np.ndarray:
@@ -291,6 +304,13 @@ class Detector(Estimator):
             arrays["base.channel_std"] = self.channel_std_
         state = {"n_features_in": self.n_features_in_, "threshold": self.threshold_,
                  "threshold_spec": self.threshold_strategy_.spec(), "model": info}
+        # optional: channel names (so a feed is matched by name) and the causal training scores
+        # with their threshold (so streaming alarms like batch detection; see augury.stream)
+        if getattr(self, "channels_", None) is not None:
+            state["channels"] = list(self.channels_)
+        if getattr(self, "causal_scores_", None) is not None:
+            arrays["base.causal_scores"] = self.causal_scores_
+            state["causal_threshold"] = self.causal_threshold_
         return arrays, state
 
     def _restore(self, arrays: dict[str, np.ndarray], state: dict[str, Any], where: Path) -> Detector:
@@ -324,7 +344,24 @@ class Detector(Estimator):
         self.threshold_strategy_.threshold_ = threshold
         self.threshold_ = threshold
         self.labels_ = self.threshold_strategy_.apply(self.decision_scores_)
+        self._restore_stream_state(arrays, state, where)
         return self
+
+    def _restore_stream_state(self, arrays: dict[str, np.ndarray], state: dict[str, Any], where: Path) -> None:
+        channels = state.get("channels")
+        if channels is not None and (not isinstance(channels, list) or len(channels) != self.n_features_in_
+                                     or not all(isinstance(c, str) for c in channels)
+                                     or len(set(channels)) != len(channels)):
+            raise ModelFormatError(f"{where}: saved channel names must be {self.n_features_in_} distinct strings")
+        self.channels_ = channels
+        causal = state.get("causal_threshold")
+        if ("base.causal_scores" in arrays) != (causal is not None):
+            raise ModelFormatError(f"{where}: saved causal scores and causal threshold must come together")
+        if causal is not None:
+            if isinstance(causal, bool) or not isinstance(causal, (int, float)) or not math.isfinite(causal):
+                raise ModelFormatError(f"{where}: saved causal threshold must be a finite number")
+            self.causal_scores_ = check_array(arrays, "base.causal_scores", (None,), where).astype(np.float64)
+            self.causal_threshold_ = float(causal)
 
 
 #: windows materialised at once by the causal window scorers (bounds memory on long series)

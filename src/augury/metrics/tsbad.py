@@ -9,6 +9,14 @@ Every number follows tsb-ad 1.5 (``basic_metricor``), quirks included, because t
 reproduce a TSB-AD leaderboard row; each quirk is named where it is reproduced. "Oracle" means the
 threshold is chosen *with the test labels*: an upper bound, not a deployable score.
 
+One defect is *not* reproduced: TSB-AD's ``range_convers_new`` finds range ends with
+``np.diff(label) == -1``, which never holds for unsigned labels (``uint8``: 0 − 1 wraps to 255),
+so with ``uint8`` labels — how augury and many loaders store them — every labelled range becomes
+one range from the first anomaly to the end of the series and R-based-F1 drops (MSL with the knn
+``cpu`` scores: 0.2153 with ``uint8`` labels against 0.2503 with ``int64`` ones). Only R-based
+precision/recall/F1 are affected. Ours always equals TSB-AD run on signed integer labels, which
+is the range-based F1 of Tatbul et al.; pass ``labels.astype(int)`` to ``get_metrics`` to compare.
+
 Why not call tsb-ad: it is not a dependency, and its loops are slow (range-based F1 tests
 ``i in p`` per labelled step, i.e. O(event length x predicted steps), for each of 100
 thresholds). Here each threshold costs O(T) vectorised work via prefix sums.

@@ -52,9 +52,35 @@ class Table:
         return iter((self.values, self.labels, self.channels))
 
 
-def _find(columns: list[str], candidates: tuple[str, ...]) -> str | None:
+def find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
+    """The first of ``columns`` whose lower-cased name is in ``candidates`` (in candidate order)."""
     lowered = {str(c).lower(): c for c in reversed(columns)}
     return next((lowered[c] for c in candidates if c in lowered), None)
+
+
+def column_roles(columns: list[str], label_column: str | None, timestamp_column: str | None,
+                 source: str) -> tuple[str | None, str | None]:
+    """``(label, timestamp)`` column names of a header by the rules of the module docstring; a named
+    column that is absent raises ``DataError``. ``detect``, ``watch`` and ``bench`` all use this."""
+    for given in (label_column, timestamp_column):
+        if given is not None and given not in columns:
+            raise DataError(f"{source}: no column {given!r}; columns are {columns}")
+    return (label_column or find_column(columns, LABEL_NAMES),
+            timestamp_column or find_column(columns, TIMESTAMP_NAMES))
+
+
+def match_channels(found: list[str], expected: list[str], source: str, model: str = "the model") -> list[int]:
+    """Positions in ``found`` of each of the ``expected`` channel names, so that reordered columns
+    are read in the expected order. Missing, extra or repeated names raise ``DataError`` naming them."""
+    repeated = sorted({c for c in found if found.count(c) > 1})
+    if repeated:
+        raise DataError(f"{source}: repeated column names {repeated}")
+    missing = [c for c in expected if c not in found]
+    extra = [c for c in found if c not in expected]
+    if missing or extra:
+        parts = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra else [])
+        raise DataError(f"{source}: channel columns do not match {model}'s {expected}: {'; '.join(parts)}")
+    return [found.index(c) for c in expected]
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
@@ -108,11 +134,7 @@ def _table_from_frame(
 ) -> Table:
     columns = [str(c) for c in df.columns]
     df.columns = columns
-    for given in (label_column, timestamp_column):
-        if given is not None and given not in columns:
-            raise DataError(f"{path}: no column {given!r}; columns are {columns}")
-    label_column = label_column or _find(columns, LABEL_NAMES)
-    timestamp_column = timestamp_column or _find(columns, TIMESTAMP_NAMES)
+    label_column, timestamp_column = column_roles(columns, label_column, timestamp_column, str(path))
     if timestamp_column is not None:
         order = check_order(df[timestamp_column], str(path), timestamp_column, sort)
         if order is not None:
@@ -133,6 +155,26 @@ def _table_from_frame(
                             f"{option('timestamp_column', c)}")
     x = check_series(values, source=str(path), nan_policy=nan_policy, min_length=min_length)
     return Table(x, labels, [str(c) for c in values.columns], index, label_column, timestamp_column)
+
+
+def select_channels(table: Table, channels: list[str], source: str, model: str = "TRAIN") -> Table:
+    """``table`` with its channel columns in the order of ``channels`` (matched by name, see
+    :func:`match_channels`). Tables without real names (``.npy``: ``ch0, ch1, ...``) only need
+    the same count."""
+    if table.channels == channels:
+        return table
+    if positional_names(table.channels) or positional_names(channels):
+        if len(table.channels) != len(channels):
+            raise DataError(f"{source} has {len(table.channels)} channels; {model} has {len(channels)}")
+        return table
+    order = match_channels(table.channels, channels, source, model)
+    return Table(table.values[:, order], table.labels, list(channels), table.index, table.label_column,
+                 table.timestamp_column)
+
+
+def positional_names(names: list[str]) -> bool:
+    """True for the placeholder names ``ch0, ch1, ...`` of a file without a header (``.npy``)."""
+    return names == [f"ch{i}" for i in range(len(names))]
 
 
 def read_series(
