@@ -11,4 +11,4 @@ from augury.base.registry import register
 
 register("detector", "pca-tsbad", "augury.detectors.pca_tsbad.detector:WindowedPCA",
          "TSB-AD's windowed PCA: weighted distances of standardised windows to the principal axes",
-         family="classical", supervision="unsupervised")
+         family="projection", supervision="unsupervised")

@@ -57,7 +57,7 @@ class WindowedPCA(Detector):
     ``scaling``, ``threshold``, ``seed`` (only for the training subsample)."""
 
     name: ClassVar[str] = "pca-tsbad"
-    tags: ClassVar[dict[str, Any]] = {"family": "classical", "supervision": "unsupervised"}
+    tags: ClassVar[dict[str, Any]] = {"family": "projection", "supervision": "unsupervised"}
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         # cpu: a shorter window (F = 50·C) and at most 20,000 training windows, so MSL's 55 channels fit.
         "cpu": {"window": 50, "n_components": 0.25, "stride": 1, "max_train_windows": 20000},
