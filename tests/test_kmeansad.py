@@ -59,6 +59,15 @@ def test_znormalise_and_distance():
     np.testing.assert_allclose(nearest_distance(z, centers), [0.0, 0.0], atol=1e-12)
 
 
+@pytest.mark.parametrize("name", METHODS)
+def test_constant_series_scores_finite(name, tmp_path):
+    x = np.ones((300, 2))
+    det = create_detector(name, window=10).fit(x)
+    assert np.isfinite(det.decision_function(x)).all()
+    det.save(tmp_path / name)
+    np.testing.assert_array_equal(load_detector(tmp_path / name).decision_function(x), det.decision_function(x))
+
+
 def test_too_few_windows_is_a_data_error():
     with pytest.raises(DataError, match="n_clusters"):
         create_detector("kmeansad", window=10, n_clusters=50).fit(np.random.default_rng(0).normal(size=(30, 2)))

@@ -103,14 +103,16 @@ class WindowedPCA(Detector):
         var = np.maximum(np.diag(cov), 0.0)
         keep = var > 1e-12 * max(1.0, float(var.max()))  # TSB-AD drops all-zero (constant) features
         std = np.sqrt(var[keep])
+        self.keep_, self.mean_, self.scale_ = keep, mean[keep], std
+        if not keep.any():  # a constant series: no axis, every window scores 0
+            self.axes_, self.weights_ = np.zeros((0, 0)), np.zeros(0)
+            return
         corr = cov[np.ix_(keep, keep)] / np.outer(std, std)
         eigval, eigvec = np.linalg.eigh(corr)
         order = np.argsort(eigval)[::-1]
         eigval = np.maximum(eigval[order], 0.0)
-        ratios = eigval / eigval.sum()
+        ratios = eigval / eigval.sum() if eigval.sum() > 0 else np.ones_like(eigval) / eigval.size
         k = _n_kept(ratios, self.n_components)
-        self.keep_ = keep
-        self.mean_, self.scale_ = mean[keep], std
         self.axes_ = _flip_signs(eigvec[:, order[:k]].T)
         self.weights_ = ratios[:k]
 
