@@ -161,7 +161,10 @@ class Ensemble(Detector):
         causal mode the first :meth:`causal_warmup` rows hold the members' warm-up sentinels.
         """
         self._check_fitted()
-        raw = np.stack([d.decision_function(X, causal=causal) for d in self.members_], axis=1)
+        return self._standardise(np.stack([d.decision_function(X, causal=causal) for d in self.members_], axis=1))
+
+    def _standardise(self, raw: np.ndarray) -> np.ndarray:
+        """Raw member scores ``[T, M]`` → z-scores, or mid-ranks among the training scores for ``rank``."""
         if self.combine == "rank":
             cols = [(np.searchsorted(s, raw[:, i], "left") + np.searchsorted(s, raw[:, i], "right")) / (2.0 * s.size)
                     for i, s in enumerate(self.sorted_train_)]
@@ -172,13 +175,7 @@ class Ensemble(Detector):
         return z.max(axis=1) if self.combine == "max" else z.mean(axis=1)
 
     def _train_scores(self, X: np.ndarray) -> np.ndarray:
-        raw = np.stack([d.decision_scores_ for d in self.members_], axis=1)
-        if self.combine == "rank":
-            z = np.stack([(np.searchsorted(s, raw[:, i], "left") + np.searchsorted(s, raw[:, i], "right"))
-                          / (2.0 * s.size) for i, s in enumerate(self.sorted_train_)], axis=1)
-        else:
-            z = (raw - self.medians_) / self.spreads_
-        return self._combine(z)
+        return self._combine(self._standardise(np.stack([d.decision_scores_ for d in self.members_], axis=1)))
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         return self._combine(self.member_scores(X))
