@@ -110,3 +110,17 @@ def test_helpers():
     assert parse_member("knn") == ("knn", "cpu") and parse_member("lof:paper") == ("lof", "paper")
     assert robust_stats(np.array([1.0, 2.0, 3.0, 4.0, 5.0])) == (3.0, 2.0)
     assert robust_stats(np.ones(5)) == (1.0, 1.0)
+
+
+def test_runs_in_bench(tmp_path, series):
+    from augury.bench.grid import expand_grid, run_grid
+
+    train, test, spike = series
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    np.save(folder / "train.npy", train)
+    np.save(folder / "test.npy", test)
+    np.save(folder / "test_label.npy", (np.abs(np.arange(len(test)) - spike) < 3).astype(np.uint8))
+    specs = expand_grid([str(folder)], ["ensemble"], overrides={"members": ["knn", "iforest"]})
+    table = run_grid(specs, tmp_path / "out")
+    assert (table["status"] == "ok").all() and table["auc_roc"].iloc[0] > 0.9

@@ -32,7 +32,9 @@ def _resolve_params(method: str, preset: str, seed: int, overrides: dict[str, An
     seeded = {"seed": seed} if "seed" in get_detector_class(method)._get_param_names() else {}
     det = create_detector(method, preset, **{**(overrides or {}), **seeded})
     det.validate_params()  # a bad --set value is refused before any run
-    return det.get_params()
+    # deep=False: the constructor arguments a worker rebuilds the detector from (an ensemble's
+    # members are given by its members / member_params, not as member__param keys).
+    return det.get_params(deep=False)
 
 
 def _predictor_infos(methods: Sequence[str], preset: str, seeds: int) -> tuple[dict[str, Any], dict]:
