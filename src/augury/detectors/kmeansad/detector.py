@@ -27,10 +27,10 @@ def znormalise_rows(rows: np.ndarray) -> np.ndarray:
     """Each row ``[N, F]`` minus its mean, divided by its sample std (ddof 1); constant rows → 0 (float64)."""
     rows = np.asarray(rows, dtype=np.float64)
     centred = rows - rows.mean(axis=1, keepdims=True)
-    std = rows.std(axis=1, ddof=1, keepdims=True) if rows.shape[1] > 1 else np.zeros((rows.shape[0], 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = centred / std
-    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+    if rows.shape[1] < 2:
+        return np.zeros_like(rows)
+    std = np.sqrt(np.einsum("ij,ij->i", centred, centred) / (rows.shape[1] - 1))[:, None]
+    return np.divide(centred, std, out=np.zeros_like(centred), where=std > 0)
 
 
 def nearest_distance(rows: np.ndarray, centers: np.ndarray) -> np.ndarray:
