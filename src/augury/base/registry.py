@@ -23,8 +23,10 @@ from augury.errors import ParameterError
 
 #: Tags every entry of a task has unless its registration says otherwise.
 DEFAULT_TAGS: dict[str, dict[str, Any]] = {
+    # supervision: what a detector is fitted on under TSB-AD's protocol (docs/benchmarks/tsbad_protocol.md):
+    # "unsupervised" ones on the whole series, "semi-supervised" ones on the normal training prefix.
     "detector": {"multivariate": True, "needs_pretrained_weights": False, "supports_early_warning": False,
-                 "deep": False},
+                 "deep": False, "supervision": "semi-supervised"},
     "predictor": {"deep": False},
 }
 #: Packages whose ``__init__`` and sub-packages register the built-in estimators of each task.

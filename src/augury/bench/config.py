@@ -19,6 +19,11 @@ VUS_THRESHOLDS = 250
 PA_THRESHOLD_PROTOCOL = "at_percentile(train+test scores, 100-ar)"
 
 TASKS = ("detect", "predict")
+#: Fitting protocols of ``bench --protocol``: ``default`` fits every detector on the training series;
+#: ``tsbad`` is TSB-AD's (docs/benchmarks/tsbad_protocol.md): detectors tagged
+#: ``supervision="unsupervised"`` fit on the whole scored series, the others on the training
+#: prefix, and the VUS window is the channel-0 period of the scored series.
+PROTOCOLS = ("default", "tsbad")
 
 
 def anomaly_ratio_for(dataset: str) -> float:
@@ -73,6 +78,8 @@ class RunSpec:
     model: dict[str, str] | None = None
     #: imported test scores to evaluate (``bench --scores FILE``): ``{"path": ..., "checksum": ...}``
     scores: dict[str, str] | None = None
+    #: fitting protocol (:data:`PROTOCOLS`); hashed only when not ``"default"``, so older run ids stay valid
+    protocol: str = "default"
 
     def hashed_config(self) -> dict[str, Any]:
         """The part of the spec that determines the numbers (paths and import targets excluded;
@@ -80,6 +87,8 @@ class RunSpec:
         extra = {} if self.model is None else {"model_checksum": self.model["checksum"]}
         if self.scores is not None:
             extra["scores_checksum"] = self.scores["checksum"]
+        if self.protocol != "default":
+            extra["protocol"] = self.protocol
         return {
             **extra,
             "dataset": self.dataset,
@@ -110,7 +119,8 @@ class RunSpec:
     def run_id(self) -> str:
         """File-name-safe unique name of the run (used for its scores and plot files)."""
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", self.dataset).strip("-")
-        return f"{slug}__{self.method}__{self.preset}__{self.task}__s{self.seed}__{self.config_hash[:10]}"
+        protocol = "" if self.protocol == "default" else f"__{self.protocol}"
+        return f"{slug}__{self.method}__{self.preset}__{self.task}{protocol}__s{self.seed}__{self.config_hash[:10]}"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (picklable and JSON-ready) for sending to a worker."""

@@ -19,7 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from augury.bench.config import TASKS, RunSpec, anomaly_ratio_for
+from augury.bench.config import PROTOCOLS, TASKS, RunSpec, anomaly_ratio_for
 from augury.bench.executors import BenchError, execute
 from augury.bench.store import ResultStore
 from augury.data.loaders import DATA_ENV, resolve_root
@@ -32,7 +32,9 @@ def _resolve_params(method: str, preset: str, seed: int, overrides: dict[str, An
     seeded = {"seed": seed} if "seed" in get_detector_class(method)._get_param_names() else {}
     det = create_detector(method, preset, **{**(overrides or {}), **seeded})
     det.validate_params()  # a bad --set value is refused before any run
-    return det.get_params()
+    # deep=False: the constructor arguments a worker rebuilds the detector from (an ensemble's
+    # members are given by its members / member_params, not as member__param keys).
+    return det.get_params(deep=False)
 
 
 def _predictor_infos(methods: Sequence[str], preset: str, seeds: int) -> tuple[dict[str, Any], dict]:
@@ -116,6 +118,7 @@ def expand_grid(
     overrides: dict[str, Any] | None = None,
     model: str | Path | None = None,
     scores: str | Path | None = None,
+    protocol: str = "default",
 ) -> list[RunSpec]:
     """All runs of the grid in a stable order (dataset, method, seed); seeds are ``0..seeds-1``.
 
@@ -125,6 +128,8 @@ def expand_grid(
     empty or its name, and the run's hash includes the model's checksum. ``scores`` (``--scores
     FILE``, see :mod:`augury.bench.imported`) evaluates imported test scores of one dataset under
     the name ``methods[0]`` (default: the file's stem); the hash includes the file's checksum.
+    ``protocol`` (:data:`~augury.bench.config.PROTOCOLS`): ``"tsbad"`` fits unsupervised detectors
+    on the whole test series and takes the VUS window from its channel-0 period (detect task only).
 
     Raises :class:`BenchError` (or the data layer's errors) before anything runs when a method,
     preset, task or dataset is unusable.
@@ -133,6 +138,10 @@ def expand_grid(
         raise BenchError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     if seeds < 1:
         raise BenchError(f"--seeds must be >= 1, got {seeds}")
+    if protocol not in PROTOCOLS:
+        raise BenchError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
+    if protocol != "default" and (task != "detect" or model is not None or scores is not None):
+        raise BenchError(f"--protocol {protocol} fits detectors itself: it needs --task detect and no --model/--scores")
     if not datasets or not (methods or model is not None or scores is not None):
         raise BenchError("need at least one dataset and one method (or --model / --scores)")
     if model is not None and scores is not None:
@@ -160,7 +169,7 @@ def expand_grid(
                                          target=infos[method].target if method in infos else "",
                                          preset=preset, task=task, seed=seed,
                                          params=params[method, seed], anomaly_ratio=anomaly_ratio_for(name),
-                                         model=saved, scores=imported))
+                                         model=saved, scores=imported, protocol=protocol))
     return specs
 
 

@@ -62,16 +62,17 @@ def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
     else:
         det = _build_detector(spec)
         t1 = time.perf_counter()
-        det.fit(ds.train)
+        det.fit(_fit_series(spec, det, ds, row))
         t2 = time.perf_counter()
     scores = det.decision_function(ds.test)
     t3 = time.perf_counter()
+    window = _vus_window(spec, ds, row)
     # Anomaly-Transformer protocol: percentile of train + test scores (it peeks at test scores,
     # never at labels); recorded in pa_threshold_protocol so no one mistakes it for deployable.
     # The detector's own train-score threshold gives the *_train columns (augury.metrics.protocols).
     threshold = at_threshold(det.decision_scores_, scores, spec.anomaly_ratio)
     metrics = evaluate_protocols(ds.test_labels, scores, det.decision_scores_, det.threshold_,
-                                 anomaly_ratio=spec.anomaly_ratio, window=spec.vus_window,
+                                 anomaly_ratio=spec.anomaly_ratio, window=window,
                                  thresholds=spec.vus_thresholds,
                                  train_threshold_source=f"{det.threshold_strategy_.spec()} of train scores")
     row.update(metrics)
@@ -80,6 +81,33 @@ def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
     arrays = {"scores": scores.astype(np.float32), "labels": ds.test_labels.astype(np.uint8),
               "threshold": np.float64(threshold), "train_threshold": np.float64(det.threshold_)}
     return arrays | _plot_context(ds)
+
+
+def _fit_series(spec: RunSpec, det: Any, ds: Any, row: dict[str, Any]) -> np.ndarray:
+    """What the detector is fitted on: the training series, or under ``--protocol tsbad`` the whole
+    scored series for a detector tagged ``supervision="unsupervised"`` (TSB-AD's Run_Detector_M/_U)."""
+    row["protocol"] = spec.protocol
+    if spec.protocol == "tsbad" and type(det).get_tags().get("supervision") == "unsupervised":
+        row["fit_on"] = "test"
+        return ds.test
+    row["fit_on"] = "train"
+    return ds.train
+
+
+def _vus_window(spec: RunSpec, ds: Any, row: dict[str, Any]) -> int:
+    """The VUS buffer: the spec's, or under ``--protocol tsbad`` TSB-AD's channel-0 period of the
+    scored series (its fallback 125 when channel 0 is constant)."""
+    if spec.protocol != "tsbad":
+        return spec.vus_window
+    from augury.errors import MetricError
+    from augury.metrics.vus_window import PERIOD_FALLBACK, estimate_period
+
+    try:
+        window = estimate_period(ds.test[:, 0])
+    except MetricError:
+        window = PERIOD_FALLBACK
+    row["vus_window"] = window
+    return window
 
 
 def _run_imported(spec: RunSpec, row: dict[str, Any], ds: Any) -> dict[str, np.ndarray]:

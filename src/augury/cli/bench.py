@@ -64,6 +64,9 @@ def bench_command(
                                                      "'score' column as `augury detect --out` writes, .npy, or .npz "
                                                      "with scores and train_scores) instead of training; --method "
                                                      "names it.")] = None,
+    protocol: Annotated[str, typer.Option(help="default (fit on train) or tsbad (TSB-AD's: unsupervised methods fit "
+                                               "on the whole test series, VUS window from its channel-0 period).")
+                        ] = "default",
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also rerun runs that failed on their data "
                                                                       "(by default recorded once).")] = False,
 ) -> None:
@@ -87,7 +90,7 @@ def bench_command(
         overrides["threshold"] = threshold
     specs = expand_grid(split_list(dataset), split_list(method), task=task, preset=preset,
                         seeds=seeds, data_root=data_root, fleet=fleet, overrides=overrides, model=model,
-                        scores=scores)
+                        scores=scores, protocol=protocol)
     t0 = time.perf_counter()
     table = run_grid(specs, out, executor=executor, workers=workers, ray_address=ray_address,
                      compare_paper=compare_paper, console=console, retry_failed=retry_failed)

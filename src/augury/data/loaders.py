@@ -6,6 +6,10 @@ datasets (sub-folders in any layout of :mod:`augury.data.formats`, TSB-AD CSV fi
 series listed in a TAB ``DETECT_META.csv``). Entities are ordered by **natural sort** of their
 names (digit runs compare as numbers: ``machine-3-2`` < ``machine-3-10``), which is the order
 SMD's published concatenation uses.
+
+A single dataset whose manifest lists per-entity row spans (MSL's ``channels``, see
+:mod:`augury.data.formats.spans`) is a collection too: :func:`load_collection` yields one entity
+per span, and ``load_dataset("<dataset>/<entity>")`` loads one of them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from augury.data.formats import (
     tab_files,
 )
 from augury.data.formats.common import load_npy, npy_header
+from augury.data.formats.spans import entity_spans, span_entity
 from augury.data.validation import NanPolicy, constant_channels
 from augury.errors import DataError, MissingResourceError
 
@@ -264,6 +269,39 @@ def _concatenate(name: str, path: Path, entities: list[Dataset], min_length: int
     )
 
 
+def _spans_of(ds: Dataset):
+    """The entity spans of a single dataset's manifest, or ``None``."""
+    manifest = ds.meta.get("manifest")
+    where = f"{ds.meta.get('path', ds.name)} manifest"
+    return entity_spans(manifest, len(ds.train), len(ds.test), where) if manifest else None
+
+
+def _span_entity(name_or_path: str | Path, root: str | Path | None, fmt: str | None, nan_policy: NanPolicy,
+                 min_length: int) -> Dataset | None:
+    """``"<dataset>/<entity>"`` where ``<dataset>`` lists spans and ``<entity>`` is one of them, else ``None``."""
+    parent, sep, entity = str(name_or_path).rstrip("/").rpartition("/")
+    if not sep or not parent:
+        return None
+    try:
+        target = _resolve(parent, root)
+    except MissingResourceError:
+        return None
+    if not _is_single(target, fmt):
+        return None
+    ds = _read_single(target, fmt, nan_policy, 1)
+    for span in _spans_of(ds) or []:
+        if span.name == entity:
+            return _long_enough(span_entity(ds, span, target.path.name), min_length)
+    return None
+
+
+def _long_enough(ds: Dataset, min_length: int) -> Dataset:
+    if min(len(ds.train), len(ds.test)) < min_length:
+        raise DataError(f"{ds.meta['path']}: entity has {len(ds.train)} train / {len(ds.test)} test steps; "
+                        f"at least {min_length} are needed")
+    return ds
+
+
 def load_dataset(
     name_or_path: str | Path,
     root: str | Path | None = None,
@@ -287,7 +325,13 @@ def load_dataset(
     window). Raises ``MissingResourceError`` when nothing is found, ``DataError`` on bad content.
     """
     _check_options(format, nan_policy)
-    target = _resolve(name_or_path, root)
+    try:
+        target = _resolve(name_or_path, root)
+    except MissingResourceError:
+        entity = _span_entity(name_or_path, root, format, nan_policy, min_length)
+        if entity is None:
+            raise
+        return _handle_constant(entity, drop_constant)
     if _is_single(target, format) or not _members(target.path, format):
         ds = _read_single(target, format, nan_policy, min_length)
     else:
@@ -312,12 +356,19 @@ def load_collection(
     Returns a lazy iterator: an entity is read only when reached, so a large fleet never sits in
     memory at once; the name is resolved (and ``MissingResourceError`` raised) immediately. A
     plain dataset is treated as a collection of one. Constant channels are found and dropped per
-    entity. Arguments as in :func:`load_dataset`.
+    entity. A dataset whose manifest lists entity spans yields one dataset per span (named
+    ``"<dataset>/<chan>"``, ``meta["span"]`` its rows). Arguments as in :func:`load_dataset`.
     """
     _check_options(format, nan_policy)
     target = _resolve(name_or_path, root)
     if _is_single(target, format) or not _members(target.path, format):
-        return iter([_handle_constant(_read_single(target, format, nan_policy, min_length), drop_constant)])
+        ds = _read_single(target, format, nan_policy, 1)
+        spans = _spans_of(ds)
+        if spans:
+            name = target.path.name
+            return (_handle_constant(_long_enough(span_entity(ds, sp, name), min_length), drop_constant)
+                    for sp in spans)
+        return iter([_handle_constant(_long_enough(ds, min_length), drop_constant)])
     return (_handle_constant(ent, drop_constant) for ent in _entities(target, format, nan_policy, min_length))
 
 

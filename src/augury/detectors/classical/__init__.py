@@ -11,6 +11,8 @@ from typing import Any
 from augury.base.registry import register
 
 _TARGET = "augury.detectors.classical.windowed"
+# TSB-AD's Unsupervise_AD_Pool holds all of these but OCSVM (its Semisupervise_AD_Pool); the tag
+# must equal each class's get_tags() (windowed.py).
 
 for _name, _cls, _summary in [
     ("iforest", "IForest", "Isolation forest on flattened sliding windows (PyOD)"),
@@ -22,7 +24,8 @@ for _name, _cls, _summary in [
     ("hbos", "HBOS", "Histogram-based outlier score on flattened sliding windows (PyOD)"),
     ("ocsvm", "OCSVM", "One-class SVM on flattened sliding windows (PyOD)"),
 ]:
-    register("detector", _name, f"{_TARGET}:{_cls}", _summary, family="classical")
+    register("detector", _name, f"{_TARGET}:{_cls}", _summary, family="classical",
+             supervision="semi-supervised" if _name == "ocsvm" else "unsupervised")
 
 
 def __getattr__(name: str) -> Any:

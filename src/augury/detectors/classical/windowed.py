@@ -33,6 +33,10 @@ _COMMON_RULES: dict[str, Rule] = {
 }
 
 
+#: TSB-AD fits these on the whole series (its unsupervised pool); OCSVM keeps the default "semi-supervised".
+_UNSUPERVISED: dict[str, Any] = {"supervision": "unsupervised"}
+
+
 class WindowedPyOD(Detector):
     """Base for PyOD detectors on flattened windows.
 
@@ -115,6 +119,7 @@ _POINTWISE_PRESETS: dict[str, dict[str, Any]] = {
 class IForest(WindowedPyOD):
     """Isolation forest (``n_estimators`` trees) on flattened windows."""
 
+    tags = _UNSUPERVISED
     name = "iforest"
     param_rules = {**_COMMON_RULES, "n_estimators": Int(1, 10_000)}
     presets = _POINTWISE_PRESETS
@@ -132,6 +137,7 @@ class IForest(WindowedPyOD):
 class LOF(WindowedPyOD):
     """Local outlier factor with ``n_neighbors`` neighbours (novelty mode) on flattened windows."""
 
+    tags = _UNSUPERVISED
     name = "lof"
     param_rules = {**_COMMON_RULES, "n_neighbors": Int(1, 10_000)}
 
@@ -148,6 +154,7 @@ class LOF(WindowedPyOD):
 class KNN(WindowedPyOD):
     """Distance to the ``n_neighbors``-th nearest training window."""
 
+    tags = _UNSUPERVISED
     name = "knn"
     param_rules = {**_COMMON_RULES, "n_neighbors": Int(1, 10_000)}
 
@@ -164,6 +171,7 @@ class KNN(WindowedPyOD):
 class PCA(WindowedPyOD):
     """Weighted distance to the principal subspace (PyOD PCA) of flattened windows."""
 
+    tags = _UNSUPERVISED
     name = "pca"
     param_rules = {**_COMMON_RULES, "n_components": IntOrFloat(none_ok=True)}
 
@@ -206,6 +214,7 @@ class PCA(WindowedPyOD):
 class CBLOF(WindowedPyOD):
     """Cluster-based local outlier factor with ``n_clusters`` k-means clusters."""
 
+    tags = _UNSUPERVISED
     name = "cblof"
     param_rules = {**_COMMON_RULES, "n_clusters": Int(2, 1_000)}
 
@@ -222,6 +231,7 @@ class CBLOF(WindowedPyOD):
 class KMeans(WindowedPyOD):
     """Distance to the nearest of ``n_clusters`` k-means centroids (scikit-learn k-means)."""
 
+    tags = _UNSUPERVISED
     name = "kmeans"
     param_rules = {**_COMMON_RULES, "n_clusters": Int(1, 10_000)}
 
@@ -238,6 +248,7 @@ class KMeans(WindowedPyOD):
 class HBOS(WindowedPyOD):
     """Histogram-based outlier score with ``n_bins`` bins per feature."""
 
+    tags = _UNSUPERVISED
     name = "hbos"
     param_rules = {**_COMMON_RULES, "n_bins": Int(2, 10_000)}
     presets = _POINTWISE_PRESETS

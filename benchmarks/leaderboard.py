@@ -1,0 +1,40 @@
+"""Run the shared suite for a list of methods and write the leaderboard (docs/benchmarks/leaderboard.md).
+
+    OMP_NUM_THREADS=1 flock /tmp/augury-heavy.lock python benchmarks/leaderboard.py \
+        --methods knn,kmeansad --data-root ../shared/data --out leaderboard-results
+
+Resumable: runs already in ``--out`` are not run again. Writes ``<out>/leaderboard.md`` and
+``<out>/leaderboard_parts.csv`` and prints the markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from augury.bench.suite import SUITE, markdown, run_suite, select_parts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--methods", required=True, help="comma-separated detector names")
+    parser.add_argument("--data-root", type=Path, default=None, help="shared data folder (default $AUGURY_DATA)")
+    parser.add_argument("--out", type=Path, default=Path("leaderboard-results"))
+    parser.add_argument("--preset", default="cpu")
+    parser.add_argument("--parts", default="", help="comma-separated part labels (default: all): "
+                        + "; ".join(p.label for p in SUITE))
+    args = parser.parse_args()
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    parts = select_parts([p.strip() for p in args.parts.split(",") if p.strip()] or None)
+    t0 = time.perf_counter()
+    per_part, board = run_suite(methods, args.out, parts, preset=args.preset, data_root=args.data_root)
+    text = markdown(per_part, board) + f"\npreset {args.preset}; wall time of this invocation {time.perf_counter() - t0:.0f} s\n"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "leaderboard.md").write_text(text)
+    per_part.to_csv(args.out / "leaderboard_parts.csv", index=False)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

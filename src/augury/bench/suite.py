@@ -1,0 +1,134 @@
+"""The shared benchmark suite and its leaderboard (docs/benchmarks/leaderboard.md).
+
+The suite is a fixed list of *parts*: MSL concatenated and per entity, SMD per machine, CalIt2,
+NAB per series, and the TSB-AD files under ``--protocol tsbad``. Every (part, method) run goes
+through :func:`augury.bench.grid.run_grid` into one results folder, so an interrupted
+leaderboard resumes where it stopped. The leaderboard weighs parts equally: a part's score is
+the mean over its series that *every* listed method ran ``ok`` (series without a labelled
+anomaly have no AUC/VUS and are left out of that mean), and the method's score is the mean over
+parts; its rank is the mean of its per-part ranks (1 = best VUS-PR). The random scorer's value
+(``random_<metric>`` of each row, same labels) is averaged the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from augury.bench.config import RunSpec
+from augury.bench.grid import expand_grid, run_grid
+
+RANDOM = "random"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One suite entry: a ``dataset`` under the data root, run per entity (``fleet``) or whole, under ``protocol``."""
+
+    label: str
+    dataset: str
+    fleet: bool = False
+    protocol: str = "default"
+
+
+SUITE: tuple[Part, ...] = (
+    Part("MSL", "MSL"),
+    Part("MSL per entity", "MSL", fleet=True),
+    Part("SMD per machine", "SMD", fleet=True),
+    Part("CalIt2", "CalIt2"),
+    Part("NAB per series", "NAB", fleet=True),
+    Part("TSB-AD-M (tsbad)", "TSB-AD-M", fleet=True, protocol="tsbad"),
+    Part("TSB-AD-U (tsbad)", "TSB-AD-U", fleet=True, protocol="tsbad"),
+)
+
+
+def select_parts(labels: Sequence[str] | None) -> tuple[Part, ...]:
+    """The suite parts named by ``labels`` (all when ``None``); an unknown label raises ``ValueError``."""
+    if not labels:
+        return SUITE
+    known = {p.label: p for p in SUITE}
+    unknown = [label for label in labels if label not in known]
+    if unknown:
+        raise ValueError(f"unknown suite part(s) {unknown}; parts: {', '.join(known)}")
+    return tuple(known[label] for label in labels)
+
+
+def suite_specs(methods: Sequence[str], parts: Sequence[Part] = SUITE, *, preset: str = "cpu",
+                data_root: str | Path | None = None,
+                overrides: dict[str, Any] | None = None) -> list[tuple[Part, RunSpec]]:
+    """Every run of the suite as ``(part, spec)`` pairs, parts in order."""
+    out = []
+    for part in parts:
+        specs = expand_grid([part.dataset], methods, preset=preset, data_root=data_root, fleet=part.fleet,
+                            protocol=part.protocol, overrides=overrides)
+        out += [(part, s) for s in specs]
+    return out
+
+
+def run_suite(methods: Sequence[str], out: str | Path, parts: Sequence[Part] = SUITE, *, preset: str = "cpu",
+              data_root: str | Path | None = None, overrides: dict[str, Any] | None = None,
+              workers: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run (or resume) the suite in ``out``; returns ``(per-part table, leaderboard)`` (see :func:`leaderboard`)."""
+    pairs = suite_specs(methods, parts, preset=preset, data_root=data_root, overrides=overrides)
+    table = run_grid([s for _, s in pairs], out, workers=workers)
+    return summarise(table, pairs, methods)
+
+
+def summarise(table: pd.DataFrame, pairs: Sequence[tuple[Part, RunSpec]],
+              methods: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-part means (rows: part × method, plus ``random``) and the leaderboard (one row per method)."""
+    runs = table[table["status"].isin(["ok", "failed"])]
+    part_of = {(s.dataset, s.method, s.config_hash): p.label for p, s in pairs}
+    runs = runs.assign(part=[part_of.get((d, m, h)) for d, m, h in zip(runs["dataset"], runs["method"],
+                                                                       runs["config_hash"], strict=True)])
+    runs = runs[runs["part"].notna() & runs["method"].isin(methods)]
+    rows = []
+    for label in dict.fromkeys(p.label for p, _ in pairs):
+        group = runs[runs["part"] == label]
+        ok = group[group["status"] == "ok"]
+        per_method = [set(ok.loc[ok["method"] == m, "dataset"]) for m in methods]
+        common = set.intersection(*per_method) if per_method else set()
+        shared = ok[ok["dataset"].isin(common)]
+        for method in methods:
+            mine = shared[shared["method"] == method]
+            rows.append({"part": label, "method": method, "n_series": len(common),
+                         "n_failed": int((group.loc[group["method"] == method, "status"] == "failed").sum()),
+                         "vus_pr": mine["vus_pr"].mean(), "auc_roc": mine["auc_roc"].mean(),
+                         "wall_s": mine["wall_s"].sum()})
+        # the random scorer on the same labels (identical across methods up to the common series)
+        first = shared[shared["method"] == methods[0]]
+        rows.append({"part": label, "method": RANDOM, "n_series": len(common), "n_failed": 0,
+                     "vus_pr": first["random_vus_pr"].mean() if "random_vus_pr" in first else np.nan,
+                     "auc_roc": first["random_auc_roc"].mean() if "random_auc_roc" in first else np.nan,
+                     "wall_s": 0.0})
+    parts = pd.DataFrame(rows)
+    return parts, leaderboard(parts)
+
+
+def leaderboard(parts: pd.DataFrame) -> pd.DataFrame:
+    """One row per method (and ``random``): mean VUS-PR / AUC-ROC over parts, mean rank by VUS-PR, sorted."""
+    ranked = parts.copy()
+    ranked["rank"] = ranked.groupby("part")["vus_pr"].rank(ascending=False, method="average")
+    board = ranked.groupby("method", sort=False).agg(
+        mean_vus_pr=("vus_pr", "mean"), mean_auc_roc=("auc_roc", "mean"), mean_rank=("rank", "mean"),
+        n_parts=("vus_pr", "count"), n_failed=("n_failed", "sum"), wall_s=("wall_s", "sum"))
+    return board.sort_values("mean_vus_pr", ascending=False).reset_index()
+
+
+def markdown(parts: pd.DataFrame, board: pd.DataFrame) -> str:
+    """The leaderboard and the per-part VUS-PR table as markdown."""
+    def table(df: pd.DataFrame) -> str:
+        cols = list(df.columns)
+        fmt = [lambda v: "-" if pd.isna(v) else (f"{v:.3f}" if isinstance(v, float) else str(v))]
+        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines += ["| " + " | ".join(fmt[0](v) for v in row) + " |" for row in df.itertuples(index=False)]
+        return "\n".join(lines)
+
+    wide = parts.pivot(index="method", columns="part", values="vus_pr")
+    wide = wide[list(dict.fromkeys(parts["part"]))].reset_index()
+    return (f"## Leaderboard\n\n{table(board)}\n\n## VUS-PR per part\n\n{table(wide)}\n")
