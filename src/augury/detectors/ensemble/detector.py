@@ -92,10 +92,15 @@ class Ensemble(Detector):
 
     def set_params(self, **params: Any) -> Ensemble:
         """As :meth:`Detector.set_params`; ``<member>__<param>=v`` goes into ``member_params``."""
-        names = set(parse_member(m)[0] for m in params.get("members", self.members))
+        owner = type(self).__name__
+        members = params.get("members", self.members)
+        self.param_rules["members"].check(owner, "members", members)  # checked before it is parsed
+        names = set(parse_member(m)[0] for m in members)
         nested = {k: v for k, v in params.items() if k.partition("__")[0] in names and "__" in k}
         if nested:
-            merged = {k: dict(v) for k, v in (params.get("member_params", self.member_params) or {}).items()}
+            member_params = params.get("member_params", self.member_params)
+            self.param_rules["member_params"].check(owner, "member_params", member_params)
+            merged = {k: dict(v) for k, v in (member_params or {}).items()}
             for key, value in nested.items():
                 member, _, param = key.partition("__")
                 merged.setdefault(member, {})[param] = value
