@@ -95,6 +95,9 @@ def bench_command(
     stdout = Console()
     _print_table(table, stdout if stdout.is_terminal else Console(width=200), compare_paper)
     console.print(f"{len(specs)} runs, grid wall time {time.perf_counter() - t0:.1f} s; results in {out}/results.csv")
+    if "scale_warning" in table.columns and not fleet:
+        for note in table["scale_warning"].dropna().unique():
+            console.print(f"warning: {note}", soft_wrap=True)
     if scores is not None and scores.suffix.lower() != ".npz":
         # the AT protocol thresholds train+test scores; a scores-only file has no train part
         console.print("note: this scores file has no train scores, so pa_f1 uses the percentile of the test scores "
