@@ -235,3 +235,18 @@ def test_random_baseline_uses_the_same_seeds_in_every_entry_point():
 
     got = evaluate_protocols(y, s, rng.random(500), 0.9)
     assert len(DEFAULT_SEEDS) == 10 and got["baseline_seeds"] == ",".join(map(str, DEFAULT_SEEDS))
+
+
+def test_compare_paper_columns_reach_the_terminal_table():
+    from rich.console import Console
+
+    from augury.cli.bench import _print_table
+
+    df = pd.DataFrame([{"dataset": "MSL", "method": "knn", "status": "ok", "pa_f1": 0.5, "paper_pa_f1": 0.8,
+                        "ratio_pa_f1": 0.625, "paper_source": "AT table 1"}])
+    buf = io.StringIO()
+    _print_table(df, Console(file=buf, width=300), compare_paper=True)
+    assert "paper_pa_f1" in buf.getvalue() and "0.625" in buf.getvalue()
+    buf = io.StringIO()
+    _print_table(df, Console(file=buf, width=300))
+    assert "paper_pa_f1" not in buf.getvalue()
