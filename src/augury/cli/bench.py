@@ -41,7 +41,8 @@ def bench_command(
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name(s) or path(s), comma-separated.")],
     method: Annotated[str, typer.Option("--method", "-m", help="Detector name(s), comma-separated.")] = "",
     task: Annotated[str, typer.Option(help="detect (per-step scores) or predict (early warning).")] = "detect",
-    preset: Annotated[str, typer.Option(help="Hyper-parameter preset: cpu or paper.")] = "cpu",
+    preset: Annotated[str, typer.Option(help="Hyper-parameter preset: cpu (fits on 2 cores), paper, or another "
+                                             "the method defines (see `augury methods`).")] = "cpu",
     seeds: Annotated[int, typer.Option(help="Runs per (dataset, method) with seeds 0..N-1.")] = 1,
     data_root: Annotated[Path | None, typer.Option(help="Folder of datasets (default: $AUGURY_DATA).")] = None,
     out: Annotated[Path, typer.Option(help="Results folder (results.csv, results.jsonl, scores/).")] = Path(
