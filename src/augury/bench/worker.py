@@ -52,6 +52,11 @@ def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
     ds = load_dataset(spec.source, spec.data_root)
     row.update(n_train=int(ds.train.shape[0]), n_test=int(ds.test.shape[0]), n_channels=ds.n_channels,
                load_s=time.perf_counter() - t0)
+    from augury.bench.scales import scale_warning
+
+    note = scale_warning(ds)
+    if note is not None:
+        row["scale_warning"] = note
     if spec.scores is not None:
         return _run_imported(spec, row, ds)
     if spec.model is not None:  # bench --model: score the saved detector, no training (fit_s = 0)

@@ -41,7 +41,8 @@ def bench_command(
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name(s) or path(s), comma-separated.")],
     method: Annotated[str, typer.Option("--method", "-m", help="Detector name(s), comma-separated.")] = "",
     task: Annotated[str, typer.Option(help="detect (per-step scores) or predict (early warning).")] = "detect",
-    preset: Annotated[str, typer.Option(help="Hyper-parameter preset: cpu or paper.")] = "cpu",
+    preset: Annotated[str, typer.Option(help="Hyper-parameter preset: cpu (fits on 2 cores), paper, or another "
+                                             "the method defines (see `augury methods`).")] = "cpu",
     seeds: Annotated[int, typer.Option(help="Runs per (dataset, method) with seeds 0..N-1.")] = 1,
     data_root: Annotated[Path | None, typer.Option(help="Folder of datasets (default: $AUGURY_DATA).")] = None,
     out: Annotated[Path, typer.Option(help="Results folder (results.csv, results.jsonl, scores/).")] = Path(
@@ -98,6 +99,9 @@ def bench_command(
     stdout = Console()
     _print_table(table, stdout if stdout.is_terminal else Console(width=200), compare_paper)
     console.print(f"{len(specs)} runs, grid wall time {time.perf_counter() - t0:.1f} s; results in {out}/results.csv")
+    if "scale_warning" in table.columns and not fleet:
+        for note in table["scale_warning"].dropna().unique():
+            console.print(f"warning: {note}", soft_wrap=True)
     if scores is not None and scores.suffix.lower() != ".npz":
         # the AT protocol thresholds train+test scores; a scores-only file has no train part
         console.print("note: this scores file has no train scores, so pa_f1 uses the percentile of the test scores "
