@@ -90,6 +90,10 @@ def test_grid_writes_contract_columns_records_failures_and_continues(data_root, 
     assert ((ok["auc_roc"] > 0.5) & (ok["coverage"] == 1.0) & (ok["n_test"] == 400)).all()
     assert (ok["peak_mem_mb"] >= ok["rss_before_mb"]).all() and (ok["wall_s"] > 0).all()
     assert set(ok["pa_threshold_protocol"]) == {"at_percentile(train+test scores, 100-ar)"}
+    # anomaly_ratio is the protocol's percentile constant; the data's own share of anomalous steps is beside it.
+    labels = np.load(data_root / "A" / "test_label.npy")
+    assert (ok["anomaly_ratio"] == 1.0).all() and np.allclose(ok["test_anomaly_ratio"], 100 * labels.mean())
+    assert (quiet["test_anomaly_ratio"] == 0).all()
     for f in ok["scores_file"]:
         with np.load(out / f) as z:
             assert z["scores"].shape == (400,) and z["labels"].shape == (400,) and np.isfinite(z["threshold"])

@@ -27,6 +27,12 @@ import numpy as np
 from augury.bench.config import PA_THRESHOLD_PROTOCOL, RunSpec
 
 
+def _label_percent(labels: np.ndarray) -> float:
+    """Percent of anomalous test steps: the data's own ratio, beside ``anomaly_ratio`` (the share of steps
+    the Anomaly-Transformer protocol's threshold flags, a protocol constant per dataset)."""
+    return float(100.0 * np.mean(labels))
+
+
 def _peak_rss_mb() -> float:
     # Linux reports ru_maxrss in KiB, macOS in bytes.
     scale = 1024 * 1024 if sys.platform == "darwin" else 1024
@@ -82,7 +88,8 @@ def _run_detect(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
                                  train_threshold_source=f"{det.threshold_strategy_.spec()} of train scores")
     row.update(metrics)
     row.update(fit_s=t2 - t1, score_s=t3 - t2, eval_s=time.perf_counter() - t3, wall_s=t3 - t1,
-               pa_threshold_protocol=PA_THRESHOLD_PROTOCOL, anomaly_ratio=spec.anomaly_ratio)
+               pa_threshold_protocol=PA_THRESHOLD_PROTOCOL, anomaly_ratio=spec.anomaly_ratio,
+               test_anomaly_ratio=_label_percent(ds.test_labels))
     arrays = {"scores": scores.astype(np.float32), "labels": ds.test_labels.astype(np.uint8),
               "threshold": np.float64(threshold), "train_threshold": np.float64(det.threshold_)}
     return arrays | _plot_context(ds)
@@ -130,7 +137,7 @@ def _run_imported(spec: RunSpec, row: dict[str, Any], ds: Any) -> dict[str, np.n
     row.update(metrics)
     row.update(fit_s=0.0, score_s=0.0, wall_s=0.0, eval_s=time.perf_counter() - t0,
                pa_threshold_protocol=PA_THRESHOLD_PROTOCOL if train is not None else "at_percentile(test scores, 100-ar)",
-               anomaly_ratio=spec.anomaly_ratio)
+               anomaly_ratio=spec.anomaly_ratio, test_anomaly_ratio=_label_percent(ds.test_labels))
     arrays = {"scores": test.astype(np.float32), "labels": ds.test_labels.astype(np.uint8),
               "threshold": np.float64(threshold)}
     if "threshold_train" in metrics:
