@@ -65,3 +65,30 @@ def test_predict_bad_input_exits_2_with_one_line(files, capsys):
         assert code == 2, (args, err)
         lines = err.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (args, err)
+
+
+@pytest.mark.parametrize("edit", ["delete_predictor", "window", "weights", "not_json"])
+def test_predict_with_an_edited_model_folder_exits_2_with_one_line(files, capsys, edit):
+    import json
+
+    model = files / "m"
+    code, _, err = run(["predict", str(files / "train.npy"), str(files / "test.npy"), "--labels",
+                        str(files / "labels.npy"), "--method", "random", "--set", "window=20",
+                        "--save-model", str(model)], capsys)
+    assert code == 0, err
+    cfg_path = model / "config.json"
+    cfg = json.loads(cfg_path.read_text())
+    if edit == "delete_predictor":
+        cfg.pop(next(k for k in cfg if k not in ("format", "format_version")))
+        cfg_path.write_text(json.dumps(cfg))
+    elif edit == "window":
+        cfg_path.write_text(cfg_path.read_text().replace('"window": 20', '"window": 99', 1))
+    elif edit == "weights":
+        (model / "weights.safetensors").write_bytes(b"\x00" * 16)
+    else:
+        cfg_path.write_text("{not json")
+    code, out, err = run(["predict", str(files / "train.npy"), str(files / "test.npy"), "--model", str(model),
+                          "--out", str(files / "again.csv")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert str(model) in err or "config" in err or "weights" in err
+    assert not (files / "again.csv").exists()

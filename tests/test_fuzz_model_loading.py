@@ -1,5 +1,5 @@
-"""Fuzz: a tampered saved-detector folder is refused with ModelFormatError or loads a model that
-scores finitely; never an untyped error, a hang or non-finite scores."""
+"""Fuzz: a tampered saved detector or predictor folder is refused with ModelFormatError or loads a
+model that scores finitely; never an untyped error, a hang or non-finite scores."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
-from augury import create_detector, load_detector
+from augury import create_detector, create_predictor, load_detector, load_predictor
 from augury.base.persistence import CONFIG_FILE, WEIGHTS_FILE, config_checksum
 from fuzz_support import _report_counts, both, outcome  # noqa: F401  (fixture used by pytest)
 
@@ -28,7 +28,23 @@ _ROOT = Path(tempfile.mkdtemp(prefix="augury-fuzz-models-"))
 atexit.register(shutil.rmtree, _ROOT, ignore_errors=True)
 
 
+#: Saved predictors are fuzzed under these names (cheap ones; MTS-JEPA's head is the rawfeat head).
+PREDICTORS = ("predictor:random", "predictor:rawfeat", "predictor:detect-now:iforest")
+
+
+def _saved_predictor(method: str) -> Path:
+    name = method.removeprefix("predictor:")
+    x = np.tile(TRAIN, (4, 1))
+    labels = (np.arange(x.shape[0]) % 37 < 3).astype(np.uint8)
+    pred = create_predictor(name, window=10, **({"head_epochs": 2} if name == "rawfeat" else {}))
+    return pred.fit(x).fit_head(x, labels, seed=0).save(_ROOT / name.replace(":", "-"))
+
+
 def _saved(method: str) -> Path:
+    if method.startswith("predictor:"):
+        if method not in _SAVED:
+            _SAVED[method] = _saved_predictor(method)
+        return _SAVED[method]
     if method not in _SAVED:
         params = {"window": 4} if method != "amad" else {
             "window": 8, "d_model": 8, "n_heads": 2, "n_layers": 1, "d_ff": 8, "epochs": 1, "batch_size": 32,
@@ -93,6 +109,8 @@ def _apply(folder: Path, edits: list, rechecksum: bool) -> None:
                 arrays = st_load(blob)
             except Exception:  # noqa: BLE001 - an earlier edit broke the file; keep it broken
                 continue
+            if not arrays:  # a model without arrays (the random predictor): nothing to edit
+                continue
             key = sorted(arrays)[pick % len(arrays)]
             a = arrays[key].astype(np.float64, copy=True)
             if pick % 3 == 0:
@@ -109,6 +127,13 @@ def _apply(folder: Path, edits: list, rechecksum: bool) -> None:
         cfg["checksum"] = config_checksum(cfg)
     (folder / CONFIG_FILE).write_text(json.dumps(cfg, indent=None if edits else 1))  # no edit: only re-serialised
     (folder / WEIGHTS_FILE).write_bytes(blob)
+
+
+def _finite_predictor(pred) -> None:
+    risk = pred.predict_proba(np.tile(TEST, (2, 1)))
+    assert risk.shape == (10,) and np.all(np.isfinite(risk)), "silent non-finite risk from a loaded predictor"
+    assert np.isfinite(pred.threshold_)
+    return pred
 
 
 def _finite(det) -> None:
@@ -133,3 +158,21 @@ def _body(case: tuple[str, list, bool]) -> None:
 
 test_fuzz_model_loading, test_fuzz_model_loading_large = both(
     _body, {"case": tampering()}, given, quick_strategies={"case": tampering(("knn", "pca", "iforest", "kmeans"))})
+
+
+def _predictor_body(case: tuple[str, list, bool]) -> None:
+    method, edits, rechecksum = case
+    suite = f"predictor loading {'rechecksummed' if rechecksum else 'plain'}"
+    with tempfile.TemporaryDirectory() as d:
+        for folder, case_edits in ((Path(d) / "untouched", []), (Path(d) / "edited", edits)):
+            shutil.copytree(_saved(method), folder)
+            try:
+                _apply(folder, case_edits, rechecksum)
+            except (TypeError, ValueError):  # the edit itself produced unserialisable JSON
+                continue
+            outcome(suite, lambda folder=folder: _finite_predictor(load_predictor(folder)),
+                    well_formed=not case_edits)
+
+
+test_fuzz_predictor_loading, test_fuzz_predictor_loading_large = both(
+    _predictor_body, {"case": tampering(PREDICTORS)}, given)
