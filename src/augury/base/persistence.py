@@ -261,6 +261,13 @@ def build_estimator(kind: str, config: dict[str, Any], cfg_path: Path) -> Any:
     from augury.errors import AuguryError
 
     try:
-        return get_class(kind, config[kind])(**config["params"]).validate_params()
+        cls = get_class(kind, config[kind])
+        # Every parameter is saved; one missing would silently load at its default (another model).
+        missing = sorted(set(cls._get_param_names()) - set(config["params"]))
+        if missing:
+            raise ModelFormatError(f"{cfg_path}: parameters {missing} of {kind} {config[kind]!r} are missing")
+        return cls(**config["params"]).validate_params()
+    except ModelFormatError:
+        raise
     except (AuguryError, TypeError) as exc:
         raise ModelFormatError(f"{cfg_path}: invalid {kind} or parameters ({exc})") from exc

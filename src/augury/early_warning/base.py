@@ -206,6 +206,10 @@ class Predictor(Estimator):
 
     def _restore(self, arrays: dict[str, np.ndarray], state: dict[str, Any], where: Path) -> Predictor:
         """Set the fitted state saved by :meth:`save` (``ModelFormatError`` naming ``where`` on any mismatch)."""
+        # A NaN weight would load and give NaN risks for every window, silently.
+        bad = sorted(k for k, v in arrays.items() if v.dtype.kind in "fc" and not np.all(np.isfinite(v)))
+        if bad:
+            raise ModelFormatError(f"{where}: arrays {bad[:5]} hold NaN or inf values")
         n = self.n_features_in_ = int(state["n_features_in"])
         self.scaler_ = Scaler(self.input_scaling)
         self.scaler_.offset_ = check_array(arrays, "base.scaler_offset", (n,), where).astype(np.float64)
@@ -218,6 +222,9 @@ class Predictor(Estimator):
                 self.head_history_ = head["history"]
                 if "shape" in head:
                     self._restore_head(arrays, head["shape"])
+                elif type(self)._fit_head is Predictor._fit_head:  # this class's risk comes from a trained head
+                    raise ModelFormatError(f"{where}: the saved head of {type(self).__name__} is missing "
+                                           "('state.head.shape')")
         except ModelFormatError:
             raise
         except (AuguryError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
