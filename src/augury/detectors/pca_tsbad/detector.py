@@ -91,23 +91,37 @@ class WindowedPCA(Detector):
             raise DataError(f"pca-tsbad: {starts.size} training window(s); at least 2 are needed "
                             "(use a longer training series or a smaller window)")
         view = sliding_window_view(X, self.window, axis=0).transpose(0, 2, 1)
-        n_feat = self.window * X.shape[1]
-        total, gram = np.zeros(n_feat), np.zeros((n_feat, n_feat))
-        for i in range(0, starts.size, CAUSAL_CHUNK):
-            rows = view[starts[i : i + CAUSAL_CHUNK]].reshape(-1, n_feat).astype(np.float64)
+        n_feat, n = self.window * X.shape[1], starts.size
+
+        def chunks():
+            for i in range(0, n, CAUSAL_CHUNK):
+                yield view[starts[i : i + CAUSAL_CHUNK]].reshape(-1, n_feat).astype(np.float64)
+
+        # Two passes: feature means and variances first, then the Gram matrix of the varying
+        # features only (MSL's one-hot command channels are mostly constant: far fewer columns).
+        total, squares = np.zeros(n_feat), np.zeros(n_feat)
+        for rows in chunks():
             total += rows.sum(axis=0)
-            gram += rows.T @ rows
-        n = starts.size
+            squares += np.einsum("ij,ij->j", rows, rows)
         mean = total / n
-        cov = (gram - n * np.outer(mean, mean)) / n  # population covariance (StandardScaler's std, ddof 0)
-        var = np.maximum(np.diag(cov), 0.0)
+        var = np.maximum(squares / n - mean * mean, 0.0)  # population variance (StandardScaler's, ddof 0)
         keep = var > 1e-12 * max(1.0, float(var.max()))  # TSB-AD drops all-zero (constant) features
-        std = np.sqrt(var[keep])
-        self.keep_, self.mean_, self.scale_ = keep, mean[keep], std
+        self.keep_ = keep
         if not keep.any():  # a constant series: no axis, every window scores 0
+            self.mean_, self.scale_ = mean[keep], np.sqrt(var[keep])
             self.axes_, self.weights_ = np.zeros((0, 0)), np.zeros(0)
             return
-        corr = cov[np.ix_(keep, keep)] / np.outer(std, std)
+        gram = np.zeros((int(keep.sum()),) * 2)
+        for rows in chunks():
+            centred = rows[:, keep] - mean[keep]
+            gram += centred.T @ centred
+        std = np.sqrt(np.diag(gram) / n)
+        keep_std = std > 0
+        if not keep_std.all():  # rounding left a feature constant after all
+            keep[np.flatnonzero(keep)[~keep_std]] = False
+            gram, std = gram[np.ix_(keep_std, keep_std)], std[keep_std]
+        self.mean_, self.scale_ = mean[keep], std
+        corr = gram / n / np.outer(std, std)
         eigval, eigvec = np.linalg.eigh(corr)
         order = np.argsort(eigval)[::-1]
         eigval = np.maximum(eigval[order], 0.0)
