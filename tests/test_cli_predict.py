@@ -74,7 +74,7 @@ def test_predict_with_an_edited_model_folder_exits_2_with_one_line(files, capsys
     model = files / "m"
     code, _, err = run(["predict", str(files / "train.npy"), str(files / "test.npy"), "--labels",
                         str(files / "labels.npy"), "--method", "random", "--set", "window=20",
-                        "--save-model", str(model)], capsys)
+                        "--out", str(files / "risk.csv"), "--save-model", str(model)], capsys)
     assert code == 0, err
     cfg_path = model / "config.json"
     cfg = json.loads(cfg_path.read_text())
