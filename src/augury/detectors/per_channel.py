@@ -84,7 +84,9 @@ class PerChannelDetector(Detector):
         if X.shape[0] < need:
             raise DataError(f"{type(self).__name__}: the training series has {X.shape[0]} steps; "
                             f"window {self.window_} needs at least {need}")
-        self.channels_ = [self._fit_channel(X[:, c].astype(np.float64)) for c in range(X.shape[1])]
+        # C-contiguous float64, as restored from a saved model: BLAS rounds differently on other layouts.
+        self.channels_ = [{k: np.ascontiguousarray(v, dtype=np.float64) for k, v in self._fit_channel(
+            X[:, c].astype(np.float64)).items()} for c in range(X.shape[1])]
         raw = self._channel_scores(X)
         self.score_centre_, self.score_scale_ = robust_scale(raw)
         self._train_z = self._standardise(raw)
@@ -141,6 +143,6 @@ class PerChannelDetector(Detector):
             head, _, name = key.partition(".")
             if not head.startswith("ch") or not head[2:].isdigit() or int(head[2:]) >= n or not name:
                 raise ValueError(f"unexpected array {key!r}")
-            channels[int(head[2:])][name] = np.asarray(value, dtype=np.float64)
+            channels[int(head[2:])][name] = np.ascontiguousarray(value, dtype=np.float64)
         self.window_, self.score_centre_, self.score_scale_ = window, centre, scale
         self.channels_ = channels
