@@ -14,9 +14,9 @@ from augury.errors import ParameterError
 #: TSB-AD's chosen configuration for TSB-AD-M (``HP_list.py``: window 50, num_channel [32, 32, 40],
 #: lr 0.0008 from ``model_wrapper.run_CNN``; 50 epochs, batch 128, 20 % validation, patience 3).
 _PAPER: dict[str, Any] = {"window": 50, "channels": [32, 40], "lr": 0.0008, "epochs": 50, "batch_size": 128,
-                          "validation_size": 0.2, "patience": 3, "restore_best": False, "max_train_windows": None}
+                          "validation_size": 0.2, "patience": 3, "restore_best": False, "max_train_windows": None, "scaling": "none"}
 #: 2 cores: at most 20,000 training windows per epoch and 10 epochs (see the docs page for timings).
-_CPU: dict[str, Any] = {**_PAPER, "epochs": 10, "restore_best": True, "max_train_windows": 20_000}
+_CPU: dict[str, Any] = {**_PAPER, "scaling": "minmax", "epochs": 10, "restore_best": True, "max_train_windows": 20_000}
 
 
 class _Net(nn.Module):
@@ -62,7 +62,7 @@ class CNN(ForecastDetector):
                  dropout: float = 0.25, epochs: int = 10, batch_size: int = 128, lr: float = 0.0008,
                  patience: int = 3, validation_size: float = 0.2, restore_best: bool = True,
                  max_train_windows: int | None = 20_000, alignment: str = "end", autocast: str = "none",
-                 score_batch_size: int = 4096, scaling: str = "standard", threshold: str = "top:1", seed: int = 0,
+                 score_batch_size: int = 4096, scaling: str = "minmax", threshold: str = "top:1", seed: int = 0,
                  progress: bool = True) -> None:
         self._store(locals())
 

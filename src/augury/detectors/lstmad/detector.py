@@ -13,9 +13,9 @@ from augury.detectors.torch_window import COMMON_RULES, ForecastDetector
 #: TSB-AD's chosen configuration for TSB-AD-M (``HP_list.py``: window 150, lr 0.0008; hidden 20,
 #: 2 layers, 50 epochs, batch 128, 20 % validation, patience 3 from ``models/LSTMAD.py``).
 _PAPER: dict[str, Any] = {"window": 150, "hidden": 20, "n_layers": 2, "lr": 0.0008, "epochs": 50, "batch_size": 128,
-                          "validation_size": 0.2, "patience": 3, "restore_best": False, "max_train_windows": None}
+                          "validation_size": 0.2, "patience": 3, "restore_best": False, "max_train_windows": None, "scaling": "none"}
 #: 2 cores: the recurrence is sequential in the window, so a shorter window and fewer windows.
-_CPU: dict[str, Any] = {**_PAPER, "window": 50, "epochs": 5, "restore_best": True, "max_train_windows": 10_000}
+_CPU: dict[str, Any] = {**_PAPER, "scaling": "minmax", "window": 50, "epochs": 5, "restore_best": True, "max_train_windows": 10_000}
 
 
 class _Net(nn.Module):
@@ -52,7 +52,7 @@ class LSTMAD(ForecastDetector):
     def __init__(self, *, window: int = 50, hidden: int = 20, n_layers: int = 2, epochs: int = 5,
                  batch_size: int = 128, lr: float = 0.0008, patience: int = 3, validation_size: float = 0.2,
                  restore_best: bool = True, max_train_windows: int | None = 10_000, alignment: str = "end",
-                 autocast: str = "none", score_batch_size: int = 4096, scaling: str = "standard",
+                 autocast: str = "none", score_batch_size: int = 4096, scaling: str = "minmax",
                  threshold: str = "top:1", seed: int = 0, progress: bool = True) -> None:
         self._store(locals())
 

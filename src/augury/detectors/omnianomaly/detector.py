@@ -15,9 +15,9 @@ from augury.detectors.torch_window import COMMON_RULES, TorchWindowDetector
 #: ``models/OmniAnomaly.py``), scored at TSB-AD's window-start alignment.
 _PAPER: dict[str, Any] = {"window": 100, "hidden": 32, "latent": 8, "kl_weight": 0.01, "lr": 0.002, "epochs": 50,
                           "batch_size": 128, "validation_size": 0.2, "patience": 3, "restore_best": False,
-                          "max_train_windows": None, "alignment": "start"}
+                          "max_train_windows": None, "scaling": "none", "alignment": "start"}
 #: 2 cores: the GRU is sequential in the window, so window 50 and ≤ 10,000 windows × 5 epochs.
-_CPU: dict[str, Any] = {**_PAPER, "window": 50, "epochs": 5, "restore_best": True, "max_train_windows": 10_000,
+_CPU: dict[str, Any] = {**_PAPER, "scaling": "minmax", "window": 50, "epochs": 5, "restore_best": True, "max_train_windows": 10_000,
                         "alignment": "end"}
 
 

@@ -14,10 +14,10 @@ from augury.detectors.torch_window import COMMON_RULES, TorchWindowDetector
 #: latent 5, 10 epochs, batch 128, 20 % validation, patience 3 from ``models/USAD.py``), scored at
 #: TSB-AD's window-start alignment.
 _PAPER: dict[str, Any] = {"window": 100, "hidden": 16, "latent": 5, "lr": 0.001, "epochs": 10, "batch_size": 128,
-                          "validation_size": 0.2, "patience": 3, "restore_best": False, "max_train_windows": None,
+                          "validation_size": 0.2, "patience": 3, "restore_best": False, "max_train_windows": None, "scaling": "none",
                           "alignment": "start"}
 #: The model is tiny; the cost is the number of windows: ≤ 20,000 per epoch.
-_CPU: dict[str, Any] = {**_PAPER, "restore_best": True, "max_train_windows": 20_000, "alignment": "end"}
+_CPU: dict[str, Any] = {**_PAPER, "scaling": "minmax", "restore_best": True, "max_train_windows": 20_000, "alignment": "end"}
 
 
 class _Net(nn.Module):
