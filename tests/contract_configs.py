@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from amad_support import TINY as AMAD_TINY
+from deep_support import TINY as DEEP_TINY
 
 _JEPA = dict(n_patches=4, patch_len=5, d_model=16, n_codes=8, tokenizer_hidden=8, n_layers=1, n_heads=2, d_ff=32,
              epochs=2, select_after=0, patience=2, max_pairs_per_epoch=256, autocast="none", progress=False)
@@ -22,6 +23,7 @@ TINY: dict[str, dict[str, dict[str, Any]]] = {
                   "mae_batch_size": 16},
         "mtsjepa": _JEPA,
         "ocsvm": {"max_train_windows": 300},
+        **DEEP_TINY,
     },
     "predictor": {
         "mtsjepa": {**_JEPA, "head_epochs": 3},
