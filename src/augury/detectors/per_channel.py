@@ -85,7 +85,7 @@ class PerChannelDetector(Detector):
             raise DataError(f"{type(self).__name__}: the training series has {X.shape[0]} steps; "
                             f"window {self.window_} needs at least {need}")
         # C-contiguous float64, as restored from a saved model: BLAS rounds differently on other layouts.
-        self.channels_ = [{k: np.ascontiguousarray(v, dtype=np.float64) for k, v in self._fit_channel(
+        self.channel_models_ = [{k: np.ascontiguousarray(v, dtype=np.float64) for k, v in self._fit_channel(
             X[:, c].astype(np.float64)).items()} for c in range(X.shape[1])]
         raw = self._channel_scores(X)
         self.score_centre_, self.score_scale_ = robust_scale(raw)
@@ -122,7 +122,7 @@ class PerChannelDetector(Detector):
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         arrays = {"score_centre": self.score_centre_, "score_scale": self.score_scale_}
-        for c, fitted in enumerate(self.channels_):
+        for c, fitted in enumerate(self.channel_models_):
             arrays.update({f"ch{c}.{k}": v for k, v in fitted.items()})
         return arrays, {"window": self.window_}
 
@@ -145,4 +145,4 @@ class PerChannelDetector(Detector):
                 raise ValueError(f"unexpected array {key!r}")
             channels[int(head[2:])][name] = np.ascontiguousarray(value, dtype=np.float64)
         self.window_, self.score_centre_, self.score_scale_ = window, centre, scale
-        self.channels_ = channels
+        self.channel_models_ = channels

@@ -144,5 +144,5 @@ class POLY(PerChannelDetector):
 
     def _set_state(self, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> None:
         super()._set_state(arrays, info)
-        if any(self.channels_):
+        if any(self.channel_models_):
             raise ValueError("POLY stores no per-channel arrays")

@@ -75,7 +75,7 @@ class SubPCA(PerChannelDetector):
 
     def _window_scores(self, c: int, x: np.ndarray) -> np.ndarray:
         """Score ``[T − W + 1]`` of every window (stride 1) of channel ``c`` of ``x`` ``[T]``."""
-        m = self.channels_[c]
+        m = self.channel_models_[c]
         windows = sliding_window_view(x, self.window_)
         comp, weight = m["components"], 1.0 / m["ratio"]
         comp_sq = (comp**2).sum(axis=1)
@@ -97,7 +97,7 @@ class SubPCA(PerChannelDetector):
     def _set_state(self, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> None:
         super()._set_state(arrays, info)
         w = self.window_
-        for c, m in enumerate(self.channels_):
+        for c, m in enumerate(self.channel_models_):
             if set(m) != {"mean", "scale", "components", "ratio"}:
                 raise ValueError(f"channel {c}: expected arrays mean, scale, components, ratio; got {sorted(m)}")
             k = m["components"].shape[0] if m["components"].ndim == 2 else -1
