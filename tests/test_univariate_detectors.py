@@ -81,6 +81,21 @@ def test_window_none_is_the_training_period(name: str) -> None:
     assert det.window_ == 20 and det.get_params()["window"] is None
 
 
+@pytest.mark.parametrize("name", METHODS)
+def test_a_channel_constant_over_training_gives_finite_scores(name: str) -> None:
+    """MSL's command channels are constant on long stretches: the channel-0 period falls back to
+    TSB-AD's 125 steps, and a constant channel scores finitely and still flags a departure."""
+    rng = np.random.default_rng(3)
+    train = np.column_stack([np.zeros(900), np.sin(np.arange(900) / 3.0) + 0.05 * rng.normal(size=900)])
+    test = np.column_stack([np.zeros(600), np.sin(np.arange(600) / 3.0) + 0.05 * rng.normal(size=600)])
+    test[400:420, 0] = 2.0  # the constant channel moves
+    det = augury.create_detector(name, "paper").fit(train)
+    assert det.window_ == 125
+    scores = det.decision_function(test)
+    assert np.all(np.isfinite(scores)) and np.all(np.isfinite(det.decision_scores_))
+    assert scores[400:420].max() >= np.quantile(scores, 0.95)
+
+
 @pytest.mark.parametrize(("name", "param", "value"), [
     ("subpca", "window", 2), ("subpca", "combine", "median"), ("subpca", "n_components", 0),
     ("poly", "power", -1), ("poly", "neighborhood", 1), ("poly", "combine", "sum"),

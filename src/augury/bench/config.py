@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 #: Anomaly ratio (percent) of the Anomaly-Transformer threshold protocol, per dataset
-#: (protocols.md section 4.3); datasets not listed use :data:`DEFAULT_ANOMALY_RATIO`.
+#: (docs/protocols.md §4.3); datasets not listed use :data:`DEFAULT_ANOMALY_RATIO`.
 ANOMALY_RATIO = {"MSL": 1.0, "SMAP": 1.0, "PSM": 1.0, "SWaT": 1.0, "SMD": 0.5}
 DEFAULT_ANOMALY_RATIO = 1.0
 

@@ -15,7 +15,8 @@ rankings, AUC and VUS are those of the raw univariate method.
 
 The window of every channel is one length: ``window`` or, when ``None``, TSB-AD's period
 estimate (:func:`augury.metrics.vus_window.estimate_period`, ``find_length_rank(rank=1)``) of
-training channel 0, resolved once at fit and saved with the model.
+training channel 0, resolved once at fit and saved with the model (TSB-AD's fallback of 125 steps
+when channel 0 is constant, as its ``find_length_rank`` returns then).
 
 Subclasses implement ``_fit_channel`` (arrays of one fitted channel), ``_score_channel`` (batch
 scores ``[T]``) and ``_causal_channel`` (scores of the steps ``causal_warmup()..T−1`` from the
@@ -30,8 +31,8 @@ import numpy as np
 
 from augury.base.params import Choice, Int, Rule, Text
 from augury.detectors.base import Detector
-from augury.errors import DataError
-from augury.metrics.vus_window import estimate_period
+from augury.errors import DataError, MetricError
+from augury.metrics.vus_window import PERIOD_FALLBACK, estimate_period
 
 #: Parameters shared by the per-channel detectors.
 PER_CHANNEL_RULES: dict[str, Rule] = {
@@ -48,6 +49,14 @@ def robust_scale(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     std = scores.std(axis=0)
     scale = np.where(scale > 1e-12, scale, np.where(std > 1e-12, std, 1.0))
     return centre, scale
+
+
+def _period(x: np.ndarray) -> int:
+    """TSB-AD's window of one training channel ``[T]`` (:data:`PERIOD_FALLBACK` when it is constant)."""
+    try:
+        return estimate_period(x)
+    except MetricError:
+        return PERIOD_FALLBACK
 
 
 class PerChannelDetector(Detector):
@@ -79,7 +88,7 @@ class PerChannelDetector(Detector):
         return self.window if self.window is not None else 3
 
     def _fit(self, X: np.ndarray) -> None:
-        self.window_ = int(self.window if self.window is not None else estimate_period(X[:, 0]))
+        self.window_ = int(self.window if self.window is not None else _period(X[:, 0]))
         need = self._min_fit_length(self.window_)
         if X.shape[0] < need:
             raise DataError(f"{type(self).__name__}: the training series has {X.shape[0]} steps; "

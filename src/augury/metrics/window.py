@@ -1,4 +1,4 @@
-"""Window-level metrics of the early-warning protocol (MTS-JEPA; protocols.md section 4.5).
+"""Window-level metrics of the early-warning protocol (MTS-JEPA; docs/protocols.md §4.5).
 
 One sample per window: ``y_true_windows[i] = 1`` when window i+1 contains an anomaly, and the
 predictor's probability for it. No point adjustment. The decision threshold delta* is chosen on
@@ -44,8 +44,8 @@ def window_labels(y_point: object, window: int = 100, stride: int | None = None)
 def next_window_labels(y_point: object, window: int = 100, stride: int | None = None) -> np.ndarray:
     """Early-warning targets ``[N - 1]``: entry i is 1 if window i + 1 contains an anomaly.
 
-    The input of sample i is window i and its target is the *next* window (MTS-JEPA, protocols.md
-    section 4.5); windows as in :func:`window_labels`.
+    The input of sample i is window i and its target is the *next* window (MTS-JEPA,
+    docs/protocols.md §4.5); windows as in :func:`window_labels`.
     """
     return window_labels(y_point, window, stride)[1:]
 

@@ -5,7 +5,7 @@ ranked by a threshold-free metric beside the random scorer and the paper, see
 :mod:`augury.report.leaderboard`), then the details grouped by dataset in tables that scroll
 inside the page. The plots are PNG files under ``plots/`` that the page links (not embedded),
 so the HTML stays small; keep the folder together when sharing it. Reporting rules
-(protocols.md section 5): PA numbers sit in their own columns, always in the same row as the
+(docs/protocols.md §5): PA numbers sit in their own columns, always in the same row as the
 threshold-free metrics and beside the random scorer's PA numbers, with the threshold protocol
 stated; the paper's number sits beside ours.
 """

@@ -68,6 +68,10 @@ class SubPCA(PerChannelDetector):
         n_components = self.n_components
         if isinstance(n_components, int):
             n_components = min(n_components, self.window_, windows.shape[0])
+        if not np.any(std > 0):
+            # A channel constant over training has no principal axes (scikit-learn's ratios are 0/0):
+            # every axis is equally (un)likely, so any departure from the constant raises the score.
+            return {"mean": mean, "scale": scale, "components": np.eye(self.window_), "ratio": np.full(self.window_, 1.0 / self.window_)}
         pca = PCA(n_components=n_components, svd_solver="auto", random_state=self.seed)
         pca.fit((windows - mean) / scale)
         ratio = np.maximum(pca.explained_variance_ratio_, _MIN_RATIO)
