@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from augury import load_dataset
 from augury.data.formats import load_csv_pair, read_series
@@ -51,7 +53,7 @@ def test_nan_in_csv_names_the_column(tmp_path):
     df = pd.DataFrame(good(), columns=["speed", "temp"])
     df.loc[7, "temp"] = np.nan
     train, test = write_pair(tmp_path, df, pd.DataFrame(good(), columns=["speed", "temp"]).assign(label=0))
-    with pytest.raises(DataError, match=r"train.csv: column 'temp' row 7 is NaN"):
+    with pytest.raises(DataError, match=r"train.csv: column 'temp' line 9 is NaN"):
         load_csv_pair(train, test)
 
 
@@ -69,7 +71,7 @@ def test_non_numeric_column_is_named(tmp_path):
     df["b"] = df["b"].astype(object)
     df.loc[3, "b"] = "n/a?"
     df.to_csv(tmp_path / "s.csv", index=False)
-    with pytest.raises(DataError, match=r"s.csv: column 'b' is not numeric \(row 3: 'n/a\?'\)"):
+    with pytest.raises(DataError, match=r"s.csv: column 'b' is not numeric \(line 5: 'n/a\?'\)"):
         read_series(tmp_path / "s.csv")
 
 
@@ -100,7 +102,7 @@ def test_labels_not_zero_one(tmp_path):
         load_dataset(folder)
     df = pd.DataFrame(good(), columns=["a", "b"]).assign(label=[0] * 9 + [0.5])
     train, test = write_pair(tmp_path, pd.DataFrame(good(), columns=["a", "b"]), df)
-    with pytest.raises(DataError, match=r"test.csv column 'label': label at row 9 is 0.5"):
+    with pytest.raises(DataError, match=r"test.csv column 'label': label at line 11 is 0.5"):
         load_csv_pair(train, test)
 
 
@@ -122,3 +124,49 @@ def test_wrong_dimensions(tmp_path):
         load_dataset(folder)
     with pytest.raises(DataError, match="labels must be 1-D"):
         check_labels(np.zeros((3, 2)), 3)
+
+
+def test_csv_messages_give_the_line_an_editor_shows(tmp_path):
+    """1-based file lines, with blank lines and a quoted field spanning two lines counted as the file has them."""
+    path = tmp_path / "m.csv"
+    path.write_text('timestamp,note_a,b\n2024-01-01 00:00,1,2\n\n2024-01-01 00:05,"1\n",3\n2024-01-01 00:10,4,oops\n')
+    with pytest.raises(DataError, match=r"m.csv: column 'b' is not numeric \(line 6: 'oops'\)"):
+        read_series(path)
+
+
+def test_a_sorted_csv_names_the_original_line(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("timestamp,a\n2024-01-01 00:10,1\n2024-01-01 00:05,2\n2024-01-01 00:15,\n")
+    with pytest.raises(DataError, match=r"column 'a' line 4 is NaN"):
+        read_series(path, sort=True)
+
+
+def test_npy_messages_keep_the_array_index(tmp_path):
+    x = np.ones((6, 2))
+    x[4, 1] = np.nan
+    np.save(tmp_path / "x.npy", x)
+    with pytest.raises(DataError, match=r"channel 1 row 4 is NaN|column 'ch1' row 4 is NaN"):
+        read_series(tmp_path / "x.npy")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.booleans()), min_size=1, max_size=12))
+def test_csv_line_counts_blank_and_multiline_rows(rows):
+    """``csv_line`` agrees with a hand count over random blank lines and two-line quoted fields."""
+    import tempfile
+    from pathlib import Path
+
+    from augury.data.formats.common import csv_line
+
+    text, line, expected = "a,b\n", 2, []
+    for blanks, multiline in rows:
+        text += "\n" * blanks
+        line += blanks
+        expected.append(line)
+        text += '"x\ny",1\n' if multiline else "x,1\n"
+        line += 2 if multiline else 1
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "c.csv"
+        path.write_text(text)
+        assert [csv_line(path, r) for r in range(len(rows))] == expected
+        assert csv_line(path, len(rows)) is None

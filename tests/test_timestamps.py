@@ -37,12 +37,12 @@ def test_unknown_time_column_hint_names_the_python_argument(tmp_path):
 def test_out_of_order_and_duplicates_are_refused_unless_sorted(tmp_path):
     frame = _frame()
     frame.iloc[::-1].to_csv(tmp_path / "rev.csv", index=False)
-    with pytest.raises(DataError, match=r"not increasing: row 1 .* is earlier than row 0.*sort=True"):
+    with pytest.raises(DataError, match=r"not increasing: line 3 .* is earlier than line 2.*sort=True"):
         read_series(tmp_path / "rev.csv")
     table = read_series(tmp_path / "rev.csv", sort=True)
     np.testing.assert_allclose(table.values[:, 0], frame["value"].to_numpy(dtype=np.float32))
     pd.concat([frame.iloc[:5], frame.iloc[4:]]).to_csv(tmp_path / "dup.csv", index=False)
-    with pytest.raises(DataError, match="row 5 .* repeats row 4"):
+    with pytest.raises(DataError, match="line 7 .* repeats line 6"):
         read_series(tmp_path / "dup.csv")
     with pytest.warns(TimestampWarning, match="1 duplicated timestamps"):
         read_series(tmp_path / "dup.csv", sort=True)

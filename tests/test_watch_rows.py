@@ -104,7 +104,8 @@ def test_reading_a_long_line_is_linear():
             splitter.feed(data[i : i + 4096])
         return time.perf_counter() - t0
 
-    small, big = cost(250_000), cost(2_000_000)
+    # Best of three each, so a busy neighbour on the shared cores does not decide the ratio.
+    small, big = min(cost(250_000) for _ in range(3)), min(cost(2_000_000) for _ in range(3))
     assert big < 30 * max(small, 1e-3)  # 8x the bytes; quadratic would be 64x
 
 

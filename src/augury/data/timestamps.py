@@ -9,6 +9,7 @@ about: the detectors treat the rows as consecutive steps.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,16 @@ def looks_like_time(values: Any, probe: int = 20) -> bool:
         return False
 
 
-def check_order(values: Any, source: str, column: str, sort: bool) -> np.ndarray | None:
+#: Names data row r (0-based) in a message: ``"row 3"`` for arrays, ``"line 5"`` for a CSV file.
+RowName = Callable[[int], str]
+
+
+def array_row(r: int) -> str:
+    """Row ``r`` of an array, 0-based like its index."""
+    return f"row {r}"
+
+
+def check_order(values: Any, source: str, column: str, sort: bool, row_name: RowName = array_row) -> np.ndarray | None:
     """Refuse (``DataError``) timestamps that are not strictly increasing, unless ``sort``.
 
     Returns the stable sorting permutation ``[T]`` when ``sort`` and the rows are out of order,
@@ -66,8 +76,8 @@ def check_order(values: Any, source: str, column: str, sort: bool) -> np.ndarray
             i = int(np.flatnonzero(step <= 0)[0])
             what = "repeats" if step[i] == 0 else "is earlier than"
             raise DataError(
-                f"{source}: timestamps in column {column!r} are not increasing: row {i + 1} ({shown[i + 1]}) {what} "
-                f"row {i} ({shown[i]}); sort the file or pass {option('sort')}"
+                f"{source}: timestamps in column {column!r} are not increasing: {row_name(i + 1)} ({shown[i + 1]}) "
+                f"{what} {row_name(i)} ({shown[i]}); sort the file or pass {option('sort')}"
             )
         perm = np.argsort(times, kind="stable")
         times = times[perm]

@@ -7,7 +7,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from augury.data.timestamps import option
+from augury.data.timestamps import RowName, array_row, option
 from augury.errors import DataError
 
 NanPolicy = Literal["error", "interpolate", "zero"]
@@ -39,13 +39,15 @@ def check_series(
     columns: list[str] | None = None,
     nan_policy: NanPolicy = "error",
     min_length: int = 1,
+    row_name: RowName = array_row,
 ) -> np.ndarray:
     """Return ``x`` as a finite float32 array ``[T, C]`` or raise ``DataError``.
 
     ``x`` may be ``[T]`` (one channel), ``[T, C]`` or a DataFrame whose columns are channels.
     ``source`` (a file name) and ``columns`` (channel names) make the messages specific.
     ``nan_policy``: ``"error"`` (default), ``"interpolate"`` (linear in time per channel, edges
-    filled with the nearest value) or ``"zero"``. ``inf`` is always an error.
+    filled with the nearest value) or ``"zero"``. ``inf`` is always an error. ``row_name`` names a
+    row in messages (a CSV reader passes one giving the file's line number).
     """
     where = _where(source)
     if nan_policy not in NAN_POLICIES:
@@ -63,7 +65,7 @@ def check_series(
             values = pd.to_numeric(x[col], errors="coerce")
             row = int(np.flatnonzero(values.isna() & x[col].notna())[0]) if (values.isna() & x[col].notna()).any() else 0
             raise DataError(
-                f"{where}column {col!r} is not numeric (row {row}: {x[col].iloc[row]!r}); "
+                f"{where}column {col!r} is not numeric ({row_name(row)}: {x[col].iloc[row]!r}); "
                 "expected numbers in every channel column"
             )
         x = x.to_numpy()
@@ -91,14 +93,14 @@ def check_series(
     inf = np.isinf(arr)
     if inf.any():
         r, c = np.argwhere(inf)[0]
-        raise DataError(f"{where}{name(c)} row {r} is {arr[r, c]}; expected finite values")
+        raise DataError(f"{where}{name(c)} {row_name(int(r))} is {arr[r, c]}; expected finite values")
     nan = np.isnan(arr)
     if nan.any():
         if nan_policy == "error":
             r, c = np.argwhere(nan)[0]
             hint = option("nan_policy", "interpolate")
             raise DataError(
-                f"{where}{name(c)} row {r} is NaN ({int(nan.sum())} NaN values in all); "
+                f"{where}{name(c)} {row_name(int(r))} is NaN ({int(nan.sum())} NaN values in all); "
                 f"pass {hint} or {'zero' if hint.startswith('--') else repr('zero')} to repair them"
             )
         if nan_policy == "zero":
@@ -116,14 +118,15 @@ def check_series(
     if overflow.any():
         r, c = np.argwhere(overflow)[0]
         raise DataError(
-            f"{where}{name(c)} row {r} is {arr[r, c]:g}, beyond float32 range (|x| <= {np.finfo(np.float32).max:.3g}); "
+            f"{where}{name(c)} {row_name(int(r))} is {arr[r, c]:g}, beyond float32 range (|x| <= {np.finfo(np.float32).max:.3g}); "
             "rescale the data"
         )
     return out
 
 
-def check_labels(y: np.ndarray, n_steps: int, *, source: str | None = None) -> np.ndarray:
-    """Return labels as uint8 ``[n_steps]`` of 0/1 or raise ``DataError``."""
+def check_labels(y: np.ndarray, n_steps: int, *, source: str | None = None,
+                 row_name: RowName = array_row) -> np.ndarray:
+    """Return labels as uint8 ``[n_steps]`` of 0/1 or raise ``DataError`` (``row_name`` as in :func:`check_series`)."""
     where = _where(source)
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
@@ -141,7 +144,7 @@ def check_labels(y: np.ndarray, n_steps: int, *, source: str | None = None) -> n
         r = int(np.flatnonzero(bad)[0])
         # .item() so numpy scalars print as 2, not np.int64(2).
         value = arr[r].item() if isinstance(arr[r], np.generic) else arr[r]
-        raise DataError(f"{where}label at row {r} is {value!r}; expected 0 or 1")
+        raise DataError(f"{where}label at {row_name(r)} is {value!r}; expected 0 or 1")
     return num.astype(np.uint8)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import tokenize
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from augury.data.dataset import Dataset
+from augury.data.timestamps import RowName
 from augury.data.validation import NanPolicy, check_labels, check_same_channels, check_series
 from augury.errors import DataError
 
@@ -117,6 +119,34 @@ def read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
         return pd.read_csv(path, **kwargs)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot parse as CSV ({exc})") from exc
+
+
+def csv_line(path: Path, row: int) -> int | None:
+    """The 1-based file line on which data row ``row`` (0-based, header excluded) of a CSV file starts,
+    skipping blank lines as pandas does; ``None`` when the file has fewer rows."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        reader = csv.reader(f)
+        if next(reader, None) is None:
+            return None
+        seen = -1
+        start = reader.line_num + 1
+        for fields in reader:
+            if fields and not (len(fields) == 1 and not fields[0].strip()):
+                seen += 1
+                if seen == row:
+                    return start
+            start = reader.line_num + 1
+    return None
+
+
+def csv_row_name(path: Path, order: np.ndarray | None = None) -> RowName:
+    """Names data row r of a CSV file (after the reordering ``order``, if any) by its line in the
+    file, as an editor shows it. Lines are counted only when a message needs one."""
+    def name(r: int) -> str:
+        original = int(order[r]) if order is not None else r
+        line = csv_line(path, original)
+        return f"line {line}" if line is not None else f"data row {original + 1}"
+    return name
 
 
 def read_json(path: Path) -> dict[str, Any]:

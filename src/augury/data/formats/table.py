@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from augury.data.dataset import Dataset
-from augury.data.formats.common import assemble, load_npy, read_csv
-from augury.data.timestamps import check_order, looks_like_time, option
+from augury.data.formats.common import assemble, csv_row_name, load_npy, read_csv
+from augury.data.timestamps import array_row, check_order, looks_like_time, option
 from augury.data.validation import NanPolicy, check_labels, check_same_channels, check_series
 from augury.errors import DataError
 
@@ -135,13 +135,17 @@ def _table_from_frame(
     columns = [str(c) for c in df.columns]
     df.columns = columns
     label_column, timestamp_column = column_roles(columns, label_column, timestamp_column, str(path))
+    is_csv = path.suffix.lower() == ".csv"
+    row_name = csv_row_name(path) if is_csv else array_row
     if timestamp_column is not None:
-        order = check_order(df[timestamp_column], str(path), timestamp_column, sort)
+        order = check_order(df[timestamp_column], str(path), timestamp_column, sort, row_name=row_name)
         if order is not None:
             df = df.iloc[order].reset_index(drop=True)
+            row_name = csv_row_name(path, order) if is_csv else (lambda r: array_row(int(order[r])))
     labels = None
     if label_column is not None:
-        labels = check_labels(df[label_column].to_numpy(), len(df), source=f"{path} column {label_column!r}")
+        labels = check_labels(df[label_column].to_numpy(), len(df), source=f"{path} column {label_column!r}",
+                              row_name=row_name)
     if timestamp_column is not None:
         index = pd.Index(df[timestamp_column], name=timestamp_column)
     elif not isinstance(df.index, pd.RangeIndex):
@@ -153,7 +157,7 @@ def _table_from_frame(
         if not pd.api.types.is_numeric_dtype(values[c]) and looks_like_time(values[c]):
             raise DataError(f"{path}: column {c!r} holds timestamps, not numbers; name it with "
                             f"{option('timestamp_column', c)}")
-    x = check_series(values, source=str(path), nan_policy=nan_policy, min_length=min_length)
+    x = check_series(values, source=str(path), nan_policy=nan_policy, min_length=min_length, row_name=row_name)
     return Table(x, labels, [str(c) for c in values.columns], index, label_column, timestamp_column)
 
 
