@@ -146,6 +146,25 @@ def test_fleet_runs_each_entity_and_adds_an_aggregate_row(tmp_path):
     assert len(jsonl_rows(out)) == 2  # the aggregate is derived, not a run
 
 
+def test_concatenating_entities_of_very_different_scales_suggests_fleet(tmp_path):
+    """A real grid through the CLI: one entity 1e5 times larger than the other gets a one-line
+    note pointing at --fleet; with --fleet (each entity scaled on its own) the note is gone."""
+    root = tmp_path / "data"
+    write_native(root / "Mixed" / "small", 0)
+    big = write_native(root / "Mixed" / "big", 1)
+    for name in ("train.npy", "test.npy"):
+        np.save(big / name, np.load(big / name) * 1e5)
+    res = invoke("--dataset", "Mixed", "--method", "pca", "--data-root", str(root), "--out", str(tmp_path / "a"))
+    assert res.exit_code == 0, res.output
+    notes = [line for line in res.output.splitlines() if line.startswith("warning:")]
+    assert len(notes) == 1 and "--fleet" in notes[0] and "big" in notes[0], res.output
+    assert pd.read_csv(tmp_path / "a" / "results.csv")["scale_warning"].notna().all()
+    res = invoke("--dataset", "Mixed", "--method", "pca", "--fleet", "--data-root", str(root),
+                 "--out", str(tmp_path / "b"))
+    assert res.exit_code == 0, res.output
+    assert "consider --fleet" not in res.output
+
+
 def test_nab_like_fleet_compares_methods_on_the_same_entities(tmp_path):
     """Must-show: a fleet with anomaly-free series and one series a method cannot run (iforest, pca)."""
     root = tmp_path / "data"
