@@ -171,3 +171,21 @@ def test_range_f1_matches_tsb_ad_on_signed_labels_not_its_uint8_wraparound() -> 
     ours = tsbad_metrics(y, s, 100)["R-based-F1"]
     assert ours == pytest.approx(grader.metric_RF1(y.astype(np.int64), s), abs=1e-12)
     assert grader.metric_RF1(y, s) < ours - 0.02  # the reference's defect, not ours
+
+
+REALDATA = json.loads((FIXTURES / "tsbad_realdata.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("key", sorted(REALDATA))
+def test_matches_frozen_tsb_ad_values_on_real_detector_scores(key: str) -> None:
+    """knn ``cpu`` scores on a 5,000-step slice of MSL and of an SMD machine (``make_tsbad_realdata.py``):
+    every ``get_metrics`` key equals TSB-AD's on int64 labels; its uint8-label R-based-F1 is the defect."""
+    case = REALDATA[key]
+    with np.load(FIXTURES / "tsbad_realdata.npz") as z:
+        y, s = z[f"{key}.labels"], z[f"{key}.scores"].astype(np.float64)
+    assert y.shape == s.shape == (5000,) and y.dtype == np.uint8 and y.sum() > 0
+    got = tsbad_metrics(y, s, case["window"])
+    assert set(got) == set(case["ref"])
+    for name, want in case["ref"].items():
+        assert got[name] == pytest.approx(want, abs=TOL), name
+    assert abs(case["uint8_r_based_f1"] - got["R-based-F1"]) > 1e-3
