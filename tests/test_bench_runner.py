@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -341,3 +342,17 @@ def test_bench_evaluates_an_imported_scores_file_without_training(data_root, tmp
     assert isinstance(res.exception, AuguryError) and "--scores evaluates one scores file" in str(res.exception)
     res = invoke(*base, "--scores", str(tmp_path / "nosuch.csv"))
     assert isinstance(res.exception, AuguryError) and "no such scores file" in str(res.exception)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or shutil.which("taskset") is None,
+                    reason="needs Linux affinity masks and taskset")
+def test_a_one_core_affinity_records_one_thread(tmp_path):
+    """Issue 20 item 9: bench inside ``taskset -c 0`` on a multi-core machine records threads=1."""
+    root = tmp_path / "data"
+    write_native(root / "Tiny", 0)
+    out = tmp_path / "out"
+    cmd = ["taskset", "-c", "0", sys.executable, "-m", "augury.cli", "bench", "--dataset", "Tiny", "--method", "pca",
+           "--data-root", str(root), "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert list(pd.read_csv(out / "results.csv")["threads"]) == [1]

@@ -33,7 +33,6 @@ PRELOAD = ["numpy", "pandas", "sklearn.metrics", "pyod.models.iforest", "augury.
            "augury.detectors.classical", "augury.bench.worker"]
 
 
-
 def usable_cpus() -> int:
     """CPUs this process may run on: its affinity mask where the OS has one (a 1-core ``taskset``
     on a 2-core machine is 1), else ``os.cpu_count()``."""
@@ -41,6 +40,7 @@ def usable_cpus() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # macOS, Windows
         return os.cpu_count() or 1
+
 
 def run_local(specs: Sequence[RunSpec], workers: int = 1) -> Iterator[dict[str, Any]]:
     """Run ``specs`` in up to ``workers`` concurrent processes, one fresh process per run.
