@@ -2,7 +2,7 @@
 
 For each run: fit on train (validation windows held out across the series, ``val_split``), score test, then
 
-- AT protocol (spec §5): δ = percentile(train energy ∪ test energy, 100 − ar), ar = 1 (MSL) or
+- AT protocol (docs/methods/amad.md §5): δ = percentile(train energy ∪ test energy, 100 − ar), ar = 1 (MSL) or
   0.5 (SMD); pred = score > δ; AT point adjustment (index-0 quirk kept) → PA precision/recall/F1.
   Train energy = ``decision_scores_`` (every position of the training windows at the detector's
   ``train_score_stride``; AT uses stride 1).
@@ -34,7 +34,7 @@ from amad_diagnose import random_pa, segments_hit
 import augury
 from augury.metrics import at_threshold, evaluate
 
-#: Anomaly ratio (percent) of AMAD's Table 4, and the spec's per-dataset training stride (AT).
+#: Anomaly ratio (percent) of AMAD's Table 4, and the per-dataset training stride of docs/methods/amad.md §1 (AT).
 AR = {"MSL": 1.0, "SMD": 0.5}
 TRAIN_STRIDE = {"MSL": None, "SMD": 100}
 PAPER = {

@@ -1,4 +1,4 @@
-"""The downstream early-warning head on frozen features (MTS-JEPA paper §3.4; docs/early_warning.md).
+"""The downstream early-warning head on frozen features (MTS-JEPA paper App. B.4; docs/methods/early_warning.md §4).
 
 Features are ``[N, P, F]`` (P patches, F features per patch, e.g. K max-pooled code probabilities).
 ``attention`` (default, the official ``SimpleClassifier`` + focal loss) or ``mlp_bce`` (the paper's
@@ -59,7 +59,10 @@ class MLPClassifier(nn.Module):
 
 @dataclass(frozen=True)
 class HeadConfig:
-    """Head training (spec §7.5): AdamW, cosine schedule, clip 1.0, focal γ 2.5, patience on val AUC."""
+    """Head training: AdamW, cosine schedule, clip 1.0, focal γ 2.5, patience on val AUC.
+
+    See docs/methods/mtsjepa.md §7.5.
+    """
 
     classifier: str = "attention"
     epochs: int = 30

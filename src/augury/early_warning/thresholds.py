@@ -1,4 +1,5 @@
-"""δ*: the decision threshold of the early-warning protocol, chosen on validation windows only."""
+"""δ*: the decision threshold of the early-warning protocol, chosen on validation windows only
+(docs/methods/early_warning.md §5)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 
 from augury.metrics.window import select_window_threshold
 
-#: Candidates when the validation probabilities are (nearly) constant (spec §7.6).
+#: Candidates when the validation probabilities are (nearly) constant (docs/methods/mtsjepa.md §7.6).
 FLAT_CANDIDATES = (0.1, 0.3, 0.5, 0.7, 0.9)
 
 

@@ -1,7 +1,7 @@
 """The AutoMask block of AMAD: self-attention S, AutoMask attention A, and their mixup.
 
 Shapes: B windows, N positions, h heads, d_head = d_model / h. Both maps are post-softmax
-``[B, h, N, N]`` (rows are queries). Spec: ``specs/amad.md`` (shared design specs) §2.2.
+``[B, h, N, N]`` (rows are queries). Documented in docs/methods/amad.md §2.2.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from torch import nn
 def rope_bases(d_head: int, theta: str) -> torch.Tensor:
     """Per feature-pair base angles θ_κ ``[d_head/2]``.
 
-    ``"rope"``: θ_κ = 10000^(−2κ/d_head) (standard RoPE bases; spec §7.5 reading of Fig. 3).
+    ``"rope"``: θ_κ = 10000^(−2κ/d_head) (standard RoPE bases; docs/methods/amad.md §7.5 reading of Fig. 3).
     ``"scalar"``: θ = 1 for every pair (the text's "θ ∈ R fixed").
     """
     if d_head % 2:
@@ -30,7 +30,7 @@ def rope_bases(d_head: int, theta: str) -> torch.Tensor:
 def init_omega(n_heads: int, n_mix: int, how: str) -> torch.Tensor:
     """Initial learnable frequencies ω ``[h, k]``.
 
-    ``"geometric"``: ω_η = 2^(η − h/2), a multi-scale spread (the paper gives no init; spec §6).
+    ``"geometric"``: ω_η = 2^(η − h/2), a multi-scale spread (the paper gives no init; docs/methods/amad.md §6).
     Extra mixture components (k > 1) are spread by further factors of 2^(1/k) so they differ.
     ``"ones"``: ω = 1, i.e. plain RoPE at start.
     """
@@ -54,7 +54,7 @@ def rotate_pairs(x: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
 class AutoMaskAttention(nn.Module):
     """Multi-head attention whose value mixing is ``α·A + (1−α)·S`` (Eqs. 1–5, 10–16).
 
-    Options (spec §7): ``attn_scale`` ``"paper"`` divides S logits by √d_model and A logits by
+    Options (docs/methods/amad.md §7): ``attn_scale`` ``"paper"`` divides S logits by √d_model and A logits by
     d_model (Eqs. 3, 15), ``"head"`` divides both by √d_head; ``automask_proj`` applies the per-head
     W_Q^η, W_K^η of Eq. 10 (off: rotate the shared Q/K directly); ``theta`` see :func:`rope_bases`;
     ``automask_mix`` k > 1 keeps k frequencies per head and mixes their logits with learnable

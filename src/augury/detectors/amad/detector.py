@@ -1,4 +1,4 @@
-"""The ``amad`` detector: AutoMask attention transformer (Huang & Li), following ``specs/amad.md``."""
+"""The ``amad`` detector: AutoMask attention transformer (Huang & Li), documented in docs/methods/amad.md."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ _PAPER: dict[str, Any] = {
     "train_score_stride": 1,
 }
 
-#: The paper-literal readings whose defaults were changed (see the class docstring).
+#: The paper-literal readings whose defaults were changed (docs/methods/amad.md §7.14).
 PAPER_LITERAL: dict[str, Any] = {
     "attn_scale": "paper",
     "val_split": "tail",
@@ -51,7 +51,7 @@ PAPER_LITERAL: dict[str, Any] = {
     "cad_scale": 1.0,
 }
 
-#: Measured on MSL (2 busy cores): see the class docstring and ``benchmarks/amad_*.py``.
+#: Chosen from measurements on MSL (2 busy cores): docs/methods/amad.md §8.2, ``benchmarks/amad_*.py``.
 _CPU: dict[str, Any] = {
     **_PAPER,
     "d_model": 128,
@@ -69,97 +69,48 @@ _CPU: dict[str, Any] = {
 class AMAD(Detector):
     """AMAD: AutoMask + self-attention reconstruction transformer trained with Max-Min and contrastive losses.
 
-    Architecture (spec §2): circular-conv embedding + sinusoidal positions, ``n_layers`` AutoMask
-    layers (self-attention S, learnable-frequency rotary AutoMask attention A, value mixing
-    ``alpha·A + (1 − alpha)·S``), LayerNorm → Linear reconstruction. Training (spec §3): Max-Min
-    on the Cross-Attention Divergence (CAD = JS(A, S) per position, mean over layers and heads)
-    with weight ``lambda_cad``, plus the local-global contrastive loss at temperature ``tau``;
-    Adam, lr halved each epoch after the second, early stopping with ``patience`` when the two
-    validation losses stop improving together, best checkpoint restored.
+    Full description, presets, deviations and measured numbers: docs/methods/amad.md.
 
-    Validation and model selection: ``val_split="blocks"`` (default) cuts the training series
-    into 10 blocks and holds out the last ``val_fraction`` of each (never trained on, scored in
-    non-overlapping windows), so validation covers every part of a concatenated benchmark;
-    ``"tail"`` (the earlier default) holds out the last ``val_fraction`` of the series, which on
-    MSL is 8 of 27 whole entities that are then never trained on. ``select="rec"`` (default)
-    keeps the epoch with the lowest validation reconstruction MSE and stops early on it;
-    ``"at"`` is AT's rule (the Max- and Min-style losses must both improve), which on MSL keeps
-    epoch 1 because the Max phase raises CAD and so the Min-style loss (val_min .678 → .730 →
-    .725 while val_rec .604 → .548 → .536, ``benchmarks/amad_diagnose.py``); ``"last"`` keeps
-    the last epoch. ``fit(X, validation=V)`` uses the series ``V`` instead and trains on all of
-    ``X``; passing the *test* series there reproduces Anomaly Transformer's test-as-validation
-    (AT-compatibility only: it leaks test data into model selection).
+    Model (docs/methods/amad.md §2): circular-conv embedding + sinusoidal positions, ``n_layers``
+    AutoMask layers (self-attention S and a rotary AutoMask attention A with a learnable frequency
+    per head, values mixed by ``alpha·A + (1 − alpha)·S``), LayerNorm → Linear reconstruction.
+    Training (docs/methods/amad.md §3): reconstruction MSE plus a Max-Min game on the
+    Cross-Attention Divergence CAD = JS(A, S) per position (weight ``lambda_cad``) and the
+    local-global contrastive loss (``tau``); Adam at ``lr`` halved each epoch after the second,
+    ``batch_size``, at most ``epochs``, early stopping after ``patience`` epochs without improvement
+    (``select``: ``"rec"`` validation reconstruction, ``"at"`` AT's rule, ``"last"``), best
+    checkpoint restored. Validation windows are held out of the training series (``val_split``
+    ``"blocks"`` | ``"tail"``, ``val_fraction``) unless ``fit(X, validation=V)`` is given.
 
-    Scoring (``decision_function``): non-overlapping windows of ``window`` steps; each position
-    gets ``softmax_over_window(−cad_scale · CAD) · Σ_c (x_c − x̂_c)² / m_c`` (Eq. 21 with
-    sharpness ``cad_scale``; m_c = 1 unless ``channel_norm="train"``, then each channel's mean
-    squared error on the training series floored at the median over channels). When the length is
-    not a multiple of ``window``, one extra window aligned to the end of the series covers the
-    tail; steps covered by two windows take the mean of both scores, so every step is scored.
-    ``decision_scores_`` follows the AT protocol: every position of every training window at
-    stride ``train_score_stride`` (1 = AT), flattened; ``energy(X, stride)`` returns the same raw
-    per-window-position energies for any series (for the AT train+test percentile threshold).
+    Scoring (docs/methods/amad.md §4): non-overlapping windows of ``window`` steps (an end-aligned
+    extra window covers the tail; overlapping steps take the mean); position i scores
+    ``softmax_over_window(−cad_scale · CAD)_i · Σ_c (x_c − x̂_c)² / m_c`` (Eq. 21; m_c = 1 unless
+    ``channel_norm="train"``). ``decision_scores_`` holds every position of the training windows
+    at stride ``train_score_stride`` (AT protocol); ``energy(X, stride)`` returns the same raw
+    energies for any series. ``decision_function(X, causal=True)`` gives step t the last position
+    of the window ending at t. ``explain`` returns each channel's share of the score.
 
-    Spec ambiguities as options: ``ffn`` ``"paper"`` (one GELU layer) | ``"at"`` (two layers,
-    ``d_ff``); ``attn_scale`` ``"head"`` (√d_head for both maps, default) | ``"paper"`` (√d_model
-    for S, d_model for A: the literal Eqs. 3/15, under which A is uniform at start and stays so,
-    entropy ≈ ln N, so CAD only measures how peaked S is and AutoMask does nothing);
-    ``cad_reduction`` ``"mean"`` | ``"sum"`` (over positions); ``con_norm`` ``"layers"`` |
-    ``"batch"`` (Fig. 5's /B); ``cad_scale`` k of the score softmax (1 = Eq. 21; AT's ×50
-    summed over layers is k = 50·n_layers); ``cad_temperature`` is deprecated: it *divided* CAD,
-    so its documented "AT ≈ 50" flattened the weights, and T maps to k = 1/T with a
-    FutureWarning; ``maxmin`` ``"eq18"`` (A pulled toward S, S pushed away; AT's roles) |
-    ``"fig4"`` (the reverse, as Fig. 4's prose reads); ``automask_proj`` per-head W_Q^η/W_K^η on/off; ``theta`` ``"rope"`` | ``"scalar"``;
-    ``omega_init`` ``"geometric"`` | ``"ones"``; ``automask_mix`` frequencies per head (k).
-    ``ablation="plain"`` is the plain Transformer: no A path (α = 0), no Max-Min, no contrastive
-    loss, reconstruction only (the score is then the reconstruction error / window).
+    Options for the paper's ambiguities (docs/methods/amad.md §7): ``ffn``, ``d_ff``,
+    ``attn_scale``, ``automask_proj``, ``theta``, ``omega_init``, ``automask_mix``,
+    ``cad_reduction``, ``con_norm``, ``maxmin``, ``cad_scale`` (``cad_temperature`` is deprecated,
+    k = 1/T), ``ablation="plain"`` (plain transformer, reconstruction only). ``PAPER_LITERAL`` lists
+    the literal readings the defaults depart from (docs/methods/amad.md §7.14).
 
-    Presets: ``paper`` = Table 3 and §5.1 (d_model 512, 3 layers, 8 heads, λ 3, α 0.9, τ 0.35,
-    lr 0.02, batch 256, ≤ 10 epochs, patience 3, train stride 1). It does not fit a 2-core CPU:
-    one training step of batch 256 took ≈ 15 s in fp32 and ≈ 7 s with bf16 autocast here
-    (``benchmarks/amad_step_time.py``), and an MSL epoch has ≈ 180 such steps. Re-measured at
-    load average 5–6 on the same 2 cores shared with other trainings (``--steps 1 --skip-plain``):
-    41 s fp32 / 34 s bf16 per ``paper`` step, 5.6 s / 6.2 s per ``cpu`` step (batch 64) — on a busy
-    machine every timing below stretches by an order of magnitude, and bf16 stops paying off.
-    ``cpu``: d_model 128, 2 layers, 4 heads (the attention-map work, ∝ heads × layers × N²,
-    dominates on CPU); at most 10,000 randomly drawn training windows per epoch, train stride
-    still 1 (all ≈ 46,600 MSL windows per epoch cost 4.8× the time for AUC-ROC 0.574 vs 0.580);
-    3 epochs; batch 64; lr 1e-4 (AT's value; in our full-MSL runs at this size lr 1e-4, 1e-3 and
-    0.02 gave AUC-ROC 0.58, 0.54 and 0.54; 0.02 did not diverge); bf16 autocast (0.25 s instead
-    of 0.41 s per step); training energy at stride 10 instead of 1 (each step still enters the
-    percentile 10 times; 10× cheaper). Measured: MSL fit + score ≈ 1.5 min, SMD (19 machines)
-    ≈ 5 min, peak RSS ≈ 2.2 GB (``benchmarks/amad_real.py``, before the fixed defaults); with
-    them, fit + score took 131–497 s on MSL (load average 2.0–5.6 on 2 cores; AUC-ROC .581 ± .006,
-    VUS-PR .159 over 3 seeds, knn .614 / .169) and 205–350 s on SMD (load 2.3–3.4; .734 ± .005 /
-    .190, knn .811 / .245), peak RSS 1.4 / 2.2 GB. The plain-Transformer ablation scores the same. On an MSL slice with the same
-    2 epochs, ``paper`` reached AUC-ROC 0.59 / VUS-PR 0.128 / PA-F1 0.815 against ``cpu``'s
-    0.55 / 0.138 / 0.829 at ~8× the wall time (``benchmarks/amad_cpu_preset.py``).
-    ``PAPER_LITERAL`` (module constant) lists the literal readings this class no longer defaults
-    to: ``attn_scale="paper"``, ``val_split="tail"``, ``select="at"``, ``channel_norm="none"``,
-    ``cad_scale=1``.
-
-    Causal scoring (``decision_function(X, causal=True)``, :mod:`augury.stream`): step t gets the
-    energy of the *last* position of the window ending at t (one window per step, so ≈ ``window``×
-    the batch cost); in batch mode it gets its position in a non-overlapping window, whose softmax
-    and attention also see later steps. ``explain`` returns the per-channel share of the energy,
-    ``softmax(−cad_scale · CAD) · (x_c − x̂_c)² / m_c``, which sums over channels to the score.
-
-    Findings (``benchmarks/amad_diagnose.py``; ``cpu`` preset on a subset: MSL 3,000 windows ×
-    3 epochs, SMD 1,000 windows, epoch 1; see the README's deviations list): the score is the
-    reconstruction error in all but name (Eq. 21 at k = 1: MSL AUC-ROC .590 = reconstruction
-    alone, SMD .685 vs .684); AT's sharpness k = 50·L lowers it (MSL .54, SMD .49, either sign).
-    The sign of Eq. 21 is against the data: anomalies have *higher* CAD, so −CAD alone ranks below
-    chance (MSL .39–.46, SMD .23) and +CAD alone ranks above it (MSL .615 at epoch 1, falling to
-    .54 by epoch 3; SMD .767). On a synthetic series a sharp −CAD weighting (k = 100) gave AUC-ROC
-    0.07. The sign is kept (paper) because picking it here would be picking it on test labels.
-    A few channels carry most of the MSL error (channel 0 41 %, 15/16 28 %), but dividing each
-    channel by its training error did not help (MSL .581–.591, SMD .685–.686), hence
-    ``channel_norm="none"``. No variant beat knn (MSL .613 / VUS-PR .169, SMD .812 / .245).
-
-    Extra hyper-parameters: ``channel_norm`` ``"none"`` | ``"train"``; ``max_train_windows`` caps the windows drawn (without replacement,
-    re-drawn each epoch) per epoch; ``autocast`` ``"bf16"`` | ``"none"``; ``dropout``;
-    ``score_batch_size`` windows per inference batch; ``progress`` shows a progress bar.
+    Presets (docs/methods/amad.md §6): ``paper`` = the paper's Table 3 and §5.1 (d_model 512,
+    3 layers, 8 heads, lr 0.02, batch 256, ≤ 10 epochs), too slow for a 2-core CPU; ``cpu`` =
+    d_model 128, 2 layers, 4 heads, lr 1e-4, batch 64, 3 epochs of at most 10,000 windows, bf16
+    autocast, training energy at stride 10. Other parameters: ``train_stride``, ``max_train_windows``, ``autocast``,
+    ``dropout``, ``score_batch_size``, ``scaling``, ``threshold``, ``seed``, ``progress``.
     Training and scoring use as many torch threads as the process has cores in its affinity mask.
+
+    Example (a tiny configuration; ``preset="cpu"`` is the one to use on real data)::
+
+        >>> import augury
+        >>> ds = augury.make_synthetic(n_train=600, n_test=400, n_channels=3, seed=0)
+        >>> det = augury.create_detector("amad", "cpu", d_model=16, n_heads=2, n_layers=1, epochs=1,
+        ...                              max_train_windows=64, window=20, progress=False).fit(ds.train)
+        >>> det.decision_function(ds.test).shape
+        (400,)
     """
 
     name: ClassVar[str] = "amad"

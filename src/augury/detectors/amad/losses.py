@@ -1,4 +1,7 @@
-"""AMAD's divergences and losses: JS, Cross-Attention Divergence (Eq. 6), contrastive (Eqs. 19–20)."""
+"""AMAD's divergences and losses: JS, Cross-Attention Divergence (Eq. 6), contrastive (Eqs. 19–20).
+
+Documented in docs/methods/amad.md §2.3 (CAD) and docs/methods/amad.md §3 (training objective).
+"""
 
 from __future__ import annotations
 
@@ -97,8 +100,8 @@ def contrastive_loss(
     """Local-global alignment loss (Fig. 5): per layer CE(flat(S)·flat(A)ᵀ·e^τ, arange(B)), summed.
 
     Rows are windows' self-attention maps, columns their AutoMask maps; the positive pair is
-    the same window. ``norm``: ``"layers"`` divides the sum by the number of layers (spec default),
-    ``"batch"`` by B as printed in Fig. 5. Returns a scalar.
+    the same window. ``norm``: ``"layers"`` divides the sum by the number of layers (default,
+    docs/methods/amad.md §7.9), ``"batch"`` by B as printed in Fig. 5. Returns a scalar.
     """
     if norm not in ("layers", "batch"):
         raise ValueError(f"con_norm must be 'layers' or 'batch', got {norm!r}")

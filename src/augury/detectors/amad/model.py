@@ -1,7 +1,7 @@
 """AMAD network: AT-style embedding, L AutoMask layers, LayerNorm → Linear reconstruction head.
 
-Spec ``specs/amad.md`` (shared design specs) §2. Embedding and head are not described by the paper and
-follow Anomaly Transformer **[AT]**.
+Documented in docs/methods/amad.md §2. Embedding and head are not described by the paper and
+follow Anomaly Transformer **[AT]** (docs/methods/amad.md §2.1).
 """
 
 from __future__ import annotations

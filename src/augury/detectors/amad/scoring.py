@@ -2,7 +2,8 @@
 
 ``r_i`` is the squared reconstruction error of position i summed over channels, each channel
 optionally divided by its typical error on the training windows (``channel_scale``), so that a
-few high-variance or near-constant channels do not dominate the sum.
+few high-variance or near-constant channels do not dominate the sum. Documented in
+docs/methods/amad.md §4.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 ``"blocks"`` (default) cuts the series into ``n_blocks`` equal blocks and holds out the last
 ``fraction`` of each, so validation covers the whole series (every part of a concatenated
 benchmark such as MSL or SMD); ``"tail"`` holds out the last ``fraction`` of the series, which on
-a concatenated benchmark is a few whole entities that are then never trained on.
+a concatenated benchmark is a few whole entities that are then never trained on
+(docs/methods/amad.md §1).
 """
 
 from __future__ import annotations

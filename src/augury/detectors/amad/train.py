@@ -1,6 +1,6 @@
 """AMAD training: Max-Min + local-global contrastive losses, Adam with halving, early stopping.
 
-Spec ``specs/amad.md`` §3. Per batch, one forward pass; ``L_max + L_con`` is
+Documented in docs/methods/amad.md §3. Per batch, one forward pass; ``L_max + L_con`` is
 back-propagated with the graph retained, then ``L_min``; one optimizer step (as AT's solver).
 """
 

@@ -1,5 +1,7 @@
 """Classical baselines: PyOD detectors on flattened sliding windows (classes in :mod:`.windowed`).
 
+Documented in docs/methods/classical.md (models: docs/methods/classical.md §4).
+
 This ``__init__`` only registers them (importing PyOD waits until a class is used) and forwards
 attribute access, so ``from augury.detectors.classical import KNN`` keeps working.
 """

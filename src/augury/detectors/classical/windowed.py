@@ -1,17 +1,19 @@
-"""Classical baselines: PyOD detectors applied to flattened sliding windows.
+"""Classical baselines: PyOD detectors applied to flattened sliding windows (docs/methods/classical.md).
 
 Each window of ``window`` steps × C channels becomes one row of ``window·C`` features; the
 PyOD model scores windows, and every step gets the mean score of the windows covering it
-(:func:`augury.data.windowing.windows_to_steps`; the end-aligned last window covers the tail).
+(:func:`augury.data.windowing.windows_to_steps`; the end-aligned last window covers the tail;
+docs/methods/classical.md §1–2).
 
 Persistence without pickle and without refitting: each model is reduced after fitting to the
 arrays its scoring needs (:mod:`augury.detectors.array_models`); loading restores those arrays.
 
 Causal scoring (``decision_function(X, causal=True)``, :mod:`augury.stream`): the score of
 step t is the PyOD score of the single window ending at t (every window, stride 1), instead of
-the mean over all windows covering t at ``score_stride``. With ``window = 1`` (the point-wise
-cpu presets of iforest and hbos) the two are identical. Attribution (``explain``): |z| of each
-value against the training statistics, except PCA (per-channel share of its weighted residual).
+the mean over all windows covering t at ``score_stride`` (docs/methods/classical.md §2.2). With
+``window = 1`` (the point-wise cpu presets of iforest and hbos) the two use the same windows.
+Attribution (``explain``): |z| of each value against the training statistics, except PCA
+(per-channel share of its weighted residual; docs/methods/classical.md §5).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class WindowedPyOD(Detector):
     Parameters common to all: ``window`` (steps per window), ``stride`` (between training
     windows), ``score_stride`` (between scored windows; smaller = smoother, slower),
     ``max_train_windows`` (seeded subsample of training windows, ``None`` = all), ``scaling``,
-    ``threshold`` (spec, see :mod:`augury.metrics.thresholds`), ``seed``.
+    ``threshold`` (a rule string such as ``"top:1"``, see :mod:`augury.metrics.thresholds`), ``seed``.
+    Presets: docs/methods/classical.md §3.
     """
 
     tags: ClassVar[dict[str, Any]] = {"family": "classical"}
@@ -109,7 +112,7 @@ def _init_common(self: WindowedPyOD, window: int, stride: int, score_stride: int
 # Split- and histogram-based models look at one feature at a time, so a one-step anomaly in a
 # flattened window of W·C features is diluted W-fold: on the planted-spike test series its rank
 # fell from 0 (W = 1) to 156 (iforest) and 336 (hbos) at W = 8. Their cpu preset is therefore
-# point-wise (W = 1), the usual way these two baselines are run on MSL/SMD.
+# point-wise (W = 1), the usual way these two baselines are run on MSL/SMD (docs/methods/classical.md §3).
 _POINTWISE_PRESETS: dict[str, dict[str, Any]] = {
     "cpu": {"window": 1, "stride": 1, "score_stride": 1},
     "paper": WindowedPyOD.presets["paper"],
@@ -169,7 +172,7 @@ class KNN(WindowedPyOD):
 
 
 class PCA(WindowedPyOD):
-    """Weighted distance to the principal subspace (PyOD PCA) of flattened windows."""
+    """Regularised Mahalanobis distance in the PCA basis of flattened windows (docs/methods/classical.md §4.4)."""
 
     tags = _UNSUPERVISED
     name = "pca"

@@ -1,4 +1,4 @@
-"""The soft codebook (spec §4.2): cosine similarity to K prototypes, softmax at temperature τ."""
+"""The soft codebook (docs/methods/mtsjepa.md §4.2): cosine similarity to K prototypes, softmax at temperature τ."""
 
 from __future__ import annotations
 

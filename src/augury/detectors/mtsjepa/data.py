@@ -1,4 +1,4 @@
-"""MTS-JEPA preprocessing (spec §2–3): windows → patches, channel-independent pairs, views.
+"""MTS-JEPA preprocessing (docs/methods/mtsjepa.md §2–3): windows → patches, channel-independent pairs, views.
 
 Windows are non-overlapping: window k covers steps ``[k·W, (k+1)·W)`` with ``W = n_patches ·
 patch_len`` (100 = 5 × 20); a tail shorter than ``W`` is dropped.
@@ -33,7 +33,7 @@ def instance_norm(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     """Per-row normalisation of ``x`` ``[B, W]``: ``(x − μ) / (σ + 1e-6)`` with the unbiased σ.
 
     Returns ``(normalised [B, W], mean [B, 1], std [B, 1])``; the statistics de-normalise the
-    reconstruction (RevIN without affine parameters, spec §2.5).
+    reconstruction (RevIN without affine parameters, docs/methods/mtsjepa.md §2.5).
     """
     mean = x.mean(dim=1, keepdim=True)
     std = x.std(dim=1, keepdim=True) + EPS
@@ -49,7 +49,7 @@ def down_avg(x: torch.Tensor, factor: int) -> torch.Tensor:
 def views(
     context: torch.Tensor, target: torch.Tensor, n_patches: int, patch_len: int
 ) -> dict[str, torch.Tensor]:
-    """The three views of a batch of raw pairs ``[B, W]`` (spec §3).
+    """The three views of a batch of raw pairs ``[B, W]`` (docs/methods/mtsjepa.md §3).
 
     ``ctx`` ``[B, P, L]`` (instance-normalised context), ``ctx_raw`` ``[B, P, L]``, ``ctx_mean``/
     ``ctx_std`` ``[B, 1]``, ``tgt`` ``[B, P, L]`` (target normalised on its own) and ``coarse``

@@ -1,4 +1,7 @@
-"""Reconstruction decoder (spec §4.5): per-patch MLP 256→512→256→128→L plus a residual Linear."""
+"""Reconstruction decoder: per-patch MLP 256→512→256→128→L plus a residual Linear.
+
+See docs/methods/mtsjepa.md §4.5.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The ``mtsjepa`` *detector*: a per-step score from MTS-JEPA's prediction surprise.
 
-This detection mode is ours, not the paper's (MTS-JEPA only predicts next-window risk).
+This detection mode is ours, not the paper's (MTS-JEPA only predicts next-window risk);
+see docs/methods/mtsjepa.md §11.
 """
 
 from __future__ import annotations

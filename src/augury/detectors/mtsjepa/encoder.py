@@ -1,4 +1,7 @@
-"""The MTS-JEPA encoder (spec §4.1): per-patch MLP tokenizer, CLS + learned positions, Transformer."""
+"""The MTS-JEPA encoder: per-patch MLP tokenizer, CLS + learned positions, Transformer.
+
+See docs/methods/mtsjepa.md §4.1.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MTS-JEPA pre-training losses with the official code's reductions (spec §5)."""
+"""MTS-JEPA pre-training losses with the official code's reductions (docs/methods/mtsjepa.md §5)."""
 
 from __future__ import annotations
 

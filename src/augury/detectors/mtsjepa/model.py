@@ -1,4 +1,7 @@
-"""The MTS-JEPA network: online encoder/codebook/predictors/decoder and the EMA target branch (spec §4)."""
+"""The MTS-JEPA network: online encoder/codebook/predictors/decoder and the EMA target branch.
+
+See docs/methods/mtsjepa.md §4.
+"""
 
 from __future__ import annotations
 

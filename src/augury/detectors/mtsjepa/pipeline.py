@@ -44,7 +44,7 @@ def check_jepa_relations(p: Any) -> None:
     if p.d_model % p.n_heads:
         raise ParameterError(f"{type(p).__name__}: d_model={p.d_model} is not a multiple of n_heads={p.n_heads}")
 
-#: The paper's settings (the official code's values where the paper gives none; docs/methods/mtsjepa.md).
+#: The paper's settings (the official code's values where the paper gives none; docs/methods/mtsjepa.md §8).
 PAPER: dict[str, Any] = {
     "n_patches": 5, "patch_len": 20, "d_model": 256, "n_codes": 128, "tau": 0.1, "tokenizer_hidden": 64,
     "n_layers": 6, "n_heads": 8, "d_ff": 1024, "dropout": 0.1, "codebook": True, "pred_temperature": 0.8,
@@ -136,8 +136,9 @@ def frozen_features(model: MTSJEPAModel, windows: np.ndarray, keep: np.ndarray, 
     """Frozen online features with variable-wise max pooling: ``[N, W, C]`` → ``[N, P, F]``.
 
     Each kept variable's window is instance-normalised and encoded; ``kind`` ``probs`` (code
-    probabilities, F = K; spec default) or ``z`` (soft embeddings, F = D); without the codebook
-    both are the encoder features h. Then the element-wise max over variables.
+    probabilities, F = K; the default, docs/methods/mtsjepa.md §7.3) or ``z`` (soft embeddings,
+    F = D); without the codebook both are the encoder features h. Then the element-wise max over
+    variables.
     """
     if kind not in FEATURES:
         raise ValueError(f"features must be one of {FEATURES}, got {kind!r}")

@@ -1,4 +1,4 @@
-"""Fine and coarse predictors over the context code sequence (spec §4.3–4.4)."""
+"""Fine and coarse predictors over the context code sequence (docs/methods/mtsjepa.md §4.3–4.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MTS-JEPA pre-training (spec §5–6): Adam, clipping, EMA after every step, annealed λ_r,
+"""MTS-JEPA pre-training (docs/methods/mtsjepa.md §5–6): Adam, clipping, EMA after every step, annealed λ_r,
 selection after warm-up with patience, collapse diagnostics every epoch, Ctrl-C keeps the best.
 """
 

@@ -1,4 +1,4 @@
-"""The ``mtsjepa`` early-warning predictor (spec ``mtsjepa.md``)."""
+"""The ``mtsjepa`` early-warning predictor (docs/methods/mtsjepa.md; the task: docs/methods/early_warning.md)."""
 
 from __future__ import annotations
 
@@ -27,41 +27,41 @@ from augury.nn.precision import check_autocast
 class MTSJEPAPredictor(Predictor):
     """MTS-JEPA: self-supervised multi-resolution JEPA with a soft codebook, then a risk head.
 
-    ``fit(X)`` pre-trains (spec §2–6): constant channels (train variance ≤ 1e-8) are dropped;
-    non-overlapping windows of ``n_patches × patch_len`` (5 × 20) steps; channel-independent
-    (window n, window n+1) pairs, windows split 90/10 chronologically (``val_fraction``) before
-    pairing; per-window per-variable instance norm; the target's DownAvg coarse view
-    re-standardised. Encoder (MLP patch tokenizer, CLS, learned positions, post-norm
-    Transformer), soft codebook (cosine / τ, normalised prototypes), fine and coarse
-    predictors, decoder, EMA target encoder + codebook after every step. Losses with the code's
-    reductions; λ_r from ``rec_start`` to ``rec_end``; Adam with ``weight_decay``, clip
-    ``grad_clip``; the best validation loss (KL_f + 0.01·L_rec) after ``select_after`` epochs is
-    kept, ``patience`` epochs without improvement stop. ``pretrain_history_`` holds every epoch's
-    loss terms and collapse diagnostics (``diagnostics_``: batch code-usage entropy, mean
-    per-sample entropy, codes in use, Tr(Cov(z))); a warning is logged on collapse.
+    ``fit(X)`` pre-trains (docs/methods/mtsjepa.md §2–6): constant channels (train variance ≤ 1e-8)
+    are dropped; non-overlapping windows of ``n_patches × patch_len`` (5 × 20) steps;
+    channel-independent (window n, window n+1) pairs, windows split 90/10 chronologically
+    (``val_fraction``) before pairing; per-window per-variable instance norm; the target's DownAvg
+    coarse view re-standardised. Encoder (MLP patch tokenizer, CLS, learned positions, post-norm
+    Transformer), soft codebook (cosine / τ, normalised prototypes), fine and coarse predictors,
+    decoder, EMA target encoder + codebook after every step. Losses with the code's reductions; λ_r
+    from ``rec_start`` to ``rec_end``; Adam with ``weight_decay``, clip ``grad_clip``; the best
+    validation loss (KL_f + 0.01·L_rec) after ``select_after`` epochs is kept, ``patience`` epochs
+    without improvement stop. ``pretrain_history_`` holds every epoch's loss terms and collapse
+    diagnostics (``diagnostics_``: batch code-usage entropy, mean per-sample entropy, codes in use,
+    Tr(Cov(z))); a warning is logged on collapse.
 
-    ``fit_head(X, labels)`` (spec §7): frozen online encoder + codebook, features = code
-    probabilities (``features="probs"``; ``"z"`` = the code's default) max-pooled over variables
-    → ``[5, K]``; classifier ``"attention"`` (the code's attention-pooling MLP with focal loss) or
-    ``"mlp_bce"`` (the paper's wording); kept epoch = best val AUC (``restore_best=False`` tests the
-    last epoch's weights as the code does); δ* = best val F1 on a 200-point grid.
+    ``fit_head(X, labels)`` (docs/methods/mtsjepa.md §7): frozen online encoder + codebook, features
+    = code probabilities (``features="probs"``; ``"z"`` = the code's default) max-pooled over
+    variables → ``[5, K]``; classifier ``"attention"`` (the code's attention-pooling MLP with focal
+    loss) or ``"mlp_bce"`` (the paper's wording); kept epoch = best val AUC (``restore_best=False``
+    tests the last epoch's weights as the code does); δ* = best val F1 on a 200-point grid.
 
-    Paper/code disagreements as options (defaults = spec): ``tau`` 0.1 (code 1.0 / 0.65), saved
-    with the weights; ``lambda_com`` 1.0 / ``lambda_emb`` 0.25 (paper swaps them);
-    ``pred_temperature`` 0.8 (code only); ``rec_schedule`` ``"global"`` | ``"per_epoch"`` (code's
-    sawtooth); ``weight_decay``/``grad_clip``/epochs from the paper (code: 0 / none / 1);
-    ``features``; ``classifier``; ``restore_best``. ``codebook=False`` is the paper's
-    "w/o codebook module" ablation: predictors read h and regress the EMA h (fine and coarse
-    latents, MSE), no code terms; features are h.
+    Paper/code disagreements as options (defaults: docs/methods/mtsjepa.md §9): ``tau`` 0.1 (code
+    1.0 / 0.65), saved with the weights; ``lambda_com`` 1.0 / ``lambda_emb`` 0.25 (paper swaps
+    them); ``pred_temperature`` 0.8 (code only); ``rec_schedule`` ``"global"`` | ``"per_epoch"``
+    (code's sawtooth); ``weight_decay``/``grad_clip``/epochs from the paper (code: 0 / none / 1);
+    ``features``; ``classifier``; ``restore_best``. ``codebook=False`` is the paper's "w/o codebook
+    module" ablation: predictors read h and regress the EMA h (fine and coarse latents, MSE), no
+    code terms; features are h.
 
-    Presets: ``paper`` = spec §8 (D 256, K 128, 6 layers / 8 heads, ≤ 100 epochs, selection
-    after 50, patience 10); one batch-128 step costs ≈ 1.5 s (fp32) / 1.05 s (bf16) on one busy
-    core here, so 100 MSL epochs (≈ 135 steps each) take hours. ``cpu``: D 128, 2 layers / 4 heads
-    (the code's ``train.py`` depth), FFN 256, ≤ 20 epochs of 4096 randomly drawn pairs,
-    selection after 5, patience 5, bf16 autocast (0.31 s instead of 0.36 s per step at this
-    size: the ≈ 2× of bf16 shows only on bigger matrices). Measured on MSL with
-    ``benchmarks/mtsjepa_msl.py``, 1 torch thread, load average ≈ 9 on 2 cores: pre-training
-    192 s (stopped after 12 epochs), 5 head seeds 56 s, peak RSS 0.9 GB.
+    Presets (docs/methods/mtsjepa.md §8): ``paper`` = the paper's values (D 256, K 128, 6 layers / 8
+    heads, ≤ 100 epochs, selection after 50, patience 10); one batch-128 step costs ≈ 1.5 s (fp32) /
+    1.05 s (bf16) on one busy core here, so 100 MSL epochs (≈ 135 steps each) take hours. ``cpu``: D
+    128, 2 layers / 4 heads (the code's ``train.py`` depth), FFN 256, ≤ 20 epochs of 4096 randomly
+    drawn pairs, selection after 5, patience 5, bf16 autocast (0.31 s instead of 0.36 s per step at
+    this size: the ≈ 2× of bf16 shows only on bigger matrices). Measured on MSL with
+    ``benchmarks/mtsjepa_msl.py``, 1 torch thread, load average ≈ 9 on 2 cores: pre-training 192 s
+    (stopped after 12 epochs), 5 head seeds 56 s, peak RSS 0.9 GB.
 
     Cross-domain pre-training: ``fit(X, pretrain_series=[...])``.
     """
