@@ -39,6 +39,16 @@ class MTSJEPADetector(Detector):
 
     Hyper-parameters and presets: as :class:`augury.predictors.mtsjepa.predictor.MTSJEPAPredictor`
     (pre-training only), plus ``threshold``.
+
+    Example (a tiny configuration; use ``preset="cpu"`` on real data)::
+
+        >>> import augury
+        >>> ds = augury.make_synthetic(n_train=800, n_test=400, n_channels=2, n_anomalies=2, seed=0)
+        >>> det = augury.create_detector("mtsjepa", "cpu", n_patches=4, patch_len=5, d_model=16, n_codes=8,
+        ...     tokenizer_hidden=8, n_layers=1, n_heads=2, d_ff=32, epochs=1, select_after=0, patience=1,
+        ...     max_pairs_per_epoch=128, autocast="none", progress=False).fit(ds.train)
+        >>> det.decision_function(ds.test).shape
+        (400,)
     """
 
     name: ClassVar[str] = "mtsjepa"

@@ -64,6 +64,17 @@ class MTSJEPAPredictor(Predictor):
     (stopped after 12 epochs), 5 head seeds 56 s, peak RSS 0.9 GB.
 
     Cross-domain pre-training: ``fit(X, pretrain_series=[...])``.
+
+    Example (a tiny configuration; use ``preset="cpu"`` on real data)::
+
+        >>> import augury
+        >>> ds = augury.make_synthetic(n_train=800, n_test=800, n_channels=2, seed=0)
+        >>> pred = augury.create_predictor("mtsjepa", "cpu", n_patches=4, patch_len=5, d_model=16, n_codes=8,
+        ...     tokenizer_hidden=8, n_layers=1, n_heads=2, d_ff=32, epochs=1, select_after=0, patience=1,
+        ...     max_pairs_per_epoch=128, autocast="none", progress=False, head_epochs=2).fit(ds.train)
+        >>> risk = pred.fit_head(ds.test, ds.test_labels).predict_proba(ds.test)
+        >>> risk.shape  # one risk per window of 20 steps: that the window after it holds an anomaly
+        (40,)
     """
 
     name: ClassVar[str] = "mtsjepa"
