@@ -1,4 +1,6 @@
-"""ADMM: the affine de-normalisation of the reconstruction with the *original* window's statistics (spec §4.2, §4.4).
+"""ADMM: the affine de-normalisation of the reconstruction with the *original* window's statistics.
+
+See docs/methods/vanad.md §4.2 and docs/methods/vanad.md §4.4.
 
 ``X̃ = X̂ ⊙ σ' + μ`` with ``μ = mean_t x`` and ``σ' = sqrt(var_t(x, biased) + 1e-5) / k`` per
 window and variable. The official code hard-codes ``k = norm_const = 0.4`` (``admm="official"``);

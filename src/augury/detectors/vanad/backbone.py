@@ -8,7 +8,7 @@ without timm (which would pull torchvision and another torch build).
 
 :meth:`MaskedAutoencoder.reconstruct_complementary` runs both checkerboard passes as one batch
 of ``2B`` images: the patch embedding is computed once, each half keeps its own visible set, and
-the masked-patch predictions of the two halves are summed (spec §4.3).
+the masked-patch predictions of the two halves are summed (docs/methods/vanad.md §4.3).
 """
 
 from __future__ import annotations

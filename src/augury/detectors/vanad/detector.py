@@ -1,4 +1,4 @@
-"""The ``vanad`` detector (Chen et al.), following ``specs/vanad.md``."""
+"""The ``vanad`` detector (Chen et al.), following docs/methods/vanad.md."""
 
 from __future__ import annotations
 
@@ -65,74 +65,51 @@ def covered_steps(n_steps: int, window: int) -> int:
 class VANAD(Detector):
     """VAN-AD: frozen ImageNet MAE reconstruction of a series heatmap + masked autoregressive flow.
 
-    Pipeline (spec §4): each window ``[L, C]`` of the globally standard-scaled series is drawn as
-    an image (``imaging``: ``heatmap`` = variables × time, the paper's; ``seg`` = VisionTS's
-    per-variable folding with ``periodicity`` rows), resized bilinearly to the MAE's input
-    (antialias off), repeated to 3 channels (no ImageNet normalisation) and reconstructed by the
-    MAE twice with complementary checkerboard masks (one batch). The fused image goes back to a
-    series ``X̂``; ADMM gives ``X̃ = X̂·σ' + μ`` with the window's own statistics (``admm``:
-    ``"official"`` σ' = σ/0.4 as the code, ``"paper"`` Eq. 6 literally, ``False`` = w/o ADMM).
-    A MAF (``n_blocks`` MADE blocks, ``hidden_size`` × ``n_hidden``, ``activation``) is trained
-    on ``X̂`` of the training windows (computed once and cached); Adam at ``lr``, ``epochs``
-    (5), lr halved after every epoch from the second on, gradient clipping by value at
-    ``clip_value``, training windows in order at ``train_stride`` (10), batch ``batch_size``.
+    Full description, presets, deviations and numbers: docs/methods/vanad.md.
 
-    Score per step (spec §6): ``lambda_rec·mean_c (X̃ − x)² + lambda_nf·(−log p(x))``, the flow
-    evaluated on the original observation. Test windows are non-overlapping, as in the official
-    code. ``tail`` (the official code drops the last ``(T − L) mod L`` steps, our contract scores
-    every step): ``"window"`` (default) scores one extra window ending at the last step and
-    keeps its scores only for the uncovered tail, so every step gets a real score and the first
-    :func:`covered_steps` scores are exactly the official ones; ``"hold"`` repeats the last
-    covered score over the tail (no extra MAE pass). To evaluate exactly like the paper, cut
-    scores and labels to ``covered_steps(T, window)``. ``decision_scores_`` (used for the
-    percentile threshold) are the scores of every position of the cached training windows,
-    flattened (no extra MAE pass).
+    Pipeline (docs/methods/vanad.md §4): each window ``[L, C]`` of the standard-scaled series is
+    imaged (``imaging``), reconstructed by the MAE with two complementary checkerboard masks,
+    turned back into a series X̂ and re-scaled with the window's own statistics (``admm``); a MAF
+    (``n_blocks`` × ``hidden_size`` × ``n_hidden``, ``activation``) is trained on X̂ of the
+    training windows (docs/methods/vanad.md §5: ``lr``, ``epochs``, ``clip_value``,
+    ``train_stride``, ``batch_size``, ``max_train_windows``).
 
-    Ablations (Tables V–VIII): zero-shot in the paper's sense = ``admm=False, use_nf=False``
-    (no training: score = mean_c (X̂ − x)²; the official ``zero-test`` mode keeps ADMM, which is
-    ``use_nf=False`` alone); w/o ADMM = ``admm=False``; w/o NF = ``use_nf=False``; base density
-    = ``base_mean="rand"|"zero"``; masked vs plain flow = ``flow_masked``; C = 1 flow =
-    ``univariate_mode="official"`` (the code's degenerate MADE) | ``"correct"``; MAE fine-tuning
-    (Table VII) = ``finetune`` ``"ln"`` | ``"bias"`` | ``"attn"`` | ``"mlp"`` | ``"full"`` (parameters
-    selected by name as in the official code, trained with the flow on the official loss
-    ``λ_rec·MSE(X̃, x) + λ_nf·NLL(X̂)``; no caching is possible then, so every training step runs
-    the MAE forward and backward in every epoch; with ViT-Base that is far beyond the ``cpu``
-    budget and was only run with tiny shapes here).
+    Score per step (docs/methods/vanad.md §6):
+    ``lambda_rec·mean_c (X̃ − x)² + lambda_nf·(−log p(x))``, the flow on the original observation.
+    Scoring windows do not overlap; ``tail="window"`` scores one extra window ending at the last
+    step for the uncovered tail (``"hold"`` repeats the last covered score), so every step is
+    scored and the first :func:`covered_steps` scores are the official protocol's.
+    ``decision_scores_`` are the scores of every position of the cached training windows;
+    ``causal=True`` gives step t the last score of the window ending at t, scored on its own
+    (one MAE pass per step; the first ``window − 1`` steps get the lowest training score).
 
-    Backbone: ``arch`` ``"mae_base"`` (default) | ``"mae_large"`` | ``"mae_huge"`` or a dict of
-    :class:`~augury.detectors.vanad.backbone.MAEConfig` fields (small shapes for tests).
-    ``backbone="pretrained"`` loads Meta's "visualize" checkpoint from ``mae_checkpoint`` (file,
-    Hugging Face folder or ``hf:<repo>``), else ``$AUGURY_MAE_CHECKPOINT``, else
-    ``~/.cache/augury/mae_visualize_vit_base.pth``; a missing file raises
-    :class:`~augury.detectors.vanad.checkpoint.MissingWeightsError` saying where to get it.
-    ``backbone="random"`` (seeded random weights) is for structural tests and timing only and
-    is never a fallback. A saved detector stores random, fine-tuned or heatmap-MAE weights itself;
-    a frozen pretrained one stores the checkpoint's digest and reloads (and verifies) the
-    checkpoint on load. ``arch=None`` (default) means ``"mae_base"``, or for ``heatmap-mae`` the
-    small :data:`~augury.detectors.vanad.pretrain.HEATMAP_ARCH`.
+    Deviations and ablations, each an option (docs/methods/vanad.md §10): ``admm``
+    (``"official"`` σ/0.4 | ``"paper"`` | ``False``), ``use_nf``, ``base_mean``, ``flow_masked``,
+    ``univariate_mode`` (``"official"`` degenerate C = 1 MADE | ``"correct"``), ``finetune``
+    (Table VII), ``imaging`` (Table V), ``tail``.
 
-    ``backbone="heatmap-mae"`` is NOT the paper's configuration: instead of the ImageNet MAE, a
-    small ViT-MAE (width 192, 4 + 2 blocks, 224² input, one grey channel) is pre-trained
-    self-supervised on heatmaps of series windows (:mod:`augury.detectors.vanad.pretrain`:
-    random and checkerboard masks, masked-patch MSE). Without ``mae_checkpoint`` it is
-    pre-trained during ``fit`` on ``pretrain_windows`` windows of the (scaled, channel-selected)
-    training series, evenly spread, for ``pretrain_epochs`` epochs (AdamW at ``pretrain_lr``,
-    batch ``pretrain_batch_size``, the ``autocast`` setting, seeded by ``seed``; one progress
-    line per epoch on stderr). With ``mae_checkpoint`` (a file or folder written by ``augury
-    pretrain-mae``, or by an earlier pre-training) it is loaded strictly instead, its shapes read
-    from the file unless ``arch`` is given. Its numbers measure VAN-AD's pipeline with a
-    backbone that has never seen ImageNet, not the paper's method.
+    Backbone (docs/methods/vanad.md §9): ``backbone="pretrained"`` loads Meta's MAE from
+    ``mae_checkpoint``, ``$AUGURY_MAE_CHECKPOINT`` or ``~/.cache/augury/``, else raises
+    :class:`~augury.detectors.vanad.checkpoint.MissingWeightsError` saying where to get it;
+    ``"heatmap-mae"`` pre-trains a small MAE on series heatmaps (not the paper's configuration;
+    ``pretrain_*`` parameters); ``"random"`` is for tests and timing, never a fallback. ``arch``
+    names the MAE size or gives small shapes. ``autocast="bf16"`` runs MAE inference on a bf16
+    weight copy; ``mae_batch_size`` bounds scoring memory; ``channels`` keeps listed channels
+    after scaling.
 
-    ``channels`` keeps only these input channels (indices) after the scaler, which is fitted on
-    all of them (``paper-msl``: ``[0]``, the official MSL protocol). ``max_train_windows`` keeps
-    that many training windows, evenly spread; ``autocast`` ``"bf16"`` runs the MAE's inference in
-    bfloat16 (weights cast once to a bf16 copy; fine-tuning uses bf16 autocast on fp32 weights);
-    ``mae_batch_size`` windows per MAE batch (scoring memory does not grow with the series).
+    Presets (docs/methods/vanad.md §8): ``paper-<dataset>`` per official config, ``paper`` (the
+    paper's stated defaults), ``cpu`` (≤ 256 training windows, bf16).
 
-    Presets: ``paper-<dataset>`` for each official config (calit2, cicids, dlr, gecco, msl, nyc,
-    psm, pump, swan); ``paper`` = the paper's stated defaults (3 flow blocks, lr 0.005, λ 0.1);
-    ``cpu`` = ``paper`` with 2 flow blocks, λ_nf 0.01, non-overlapping training windows capped
-    at 256 and bf16 autocast (the MAE dominates the cost).
+    Example (a tiny random-weight MAE, for shapes only; real use needs the checkpoint)::
+
+        >>> import augury
+        >>> ds = augury.make_synthetic(n_train=400, n_test=300, n_channels=2, n_anomalies=2, seed=0)
+        >>> tiny = {"img_size": 32, "patch_size": 8, "embed_dim": 32, "depth": 1, "num_heads": 4,
+        ...         "decoder_embed_dim": 16, "decoder_depth": 1, "decoder_num_heads": 2}
+        >>> det = augury.create_detector("vanad", "cpu", arch=tiny, backbone="random", window=20,
+        ...                              epochs=1).fit(ds.train)
+        >>> det.decision_function(ds.test).shape
+        (300,)
     """
 
     name: ClassVar[str] = "vanad"

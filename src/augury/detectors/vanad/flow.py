@@ -1,4 +1,4 @@
-"""Masked autoregressive flow over the C variables of one time step (spec §4.5), written by hand.
+"""Masked autoregressive flow over one time step's C variables (docs/methods/vanad.md §4.5), by hand.
 
 Why not zuko: zuko's MAF parametrises each step with its own ``MonotonicAffineTransform``
 (a soft-bounded log-scale) over a fixed standard-normal base; the official model needs the

@@ -1,4 +1,4 @@
-"""Series ↔ image maps (spec §4.1) and the ``imaging=`` table (Table V's alternatives).
+"""Series ↔ image maps (docs/methods/vanad.md §4.1) and the ``imaging=`` table (Table V's alternatives).
 
 Every imaging turns a window ``x`` ``[B, L, C]`` into small grey images ``[N, 1, h, w]`` and
 maps reconstructed grey images of the same size back to ``[B, L, C]`` (``decode(grey, B, L)``). The shared pipeline in

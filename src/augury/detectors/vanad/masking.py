@@ -1,4 +1,4 @@
-"""Complementary checkerboard masks on the MAE patch grid (spec §4.3).
+"""Complementary checkerboard masks on the MAE patch grid (docs/methods/vanad.md §4.3).
 
 Patches are numbered row-major on the ``g × g`` grid (index ``g·i + j``; ``i`` = patch row, the
 variable axis of a heatmap; ``j`` = patch column, the time axis). Pass 1 keeps the patches with

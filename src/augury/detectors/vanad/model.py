@@ -23,8 +23,8 @@ def reconstruct(mae: MaskedAutoencoder, imaging: HeatmapImaging | SegmentImaging
 
     The grey image is resized to the MAE's input, repeated to 3 channels (no ImageNet
     normalisation), reconstructed by both complementary passes in one batch, averaged over the
-    colour channels and resized back to the small image (spec §4.1, §4.3). ``mae`` may be a
-    float32 module (``autocast_mode`` ``"none"`` or ``"bf16"`` autocast) or a bf16 copy.
+    colour channels and resized back to the small image (docs/methods/vanad.md §4.1,
+    docs/methods/vanad.md §4.3). ``mae`` may be a float32 module (``autocast_mode`` ``"none"`` or ``"bf16"`` autocast) or a bf16 copy.
     """
     b, length, _ = x.shape
     small = imaging.encode(x)
@@ -40,7 +40,9 @@ def reconstruct(mae: MaskedAutoencoder, imaging: HeatmapImaging | SegmentImaging
 
 def step_scores(x: torch.Tensor, x_hat: torch.Tensor, flow: MAF | None, *, admm: str | bool,
                 lambda_rec: float, lambda_nf: float) -> torch.Tensor:
-    """Per-step anomaly score ``[B, L]``: ``λ_rec·mean_c (X̃ − x)² + λ_nf·(−log p(x))`` (spec §6).
+    """Per-step anomaly score ``[B, L]``: ``λ_rec·mean_c (X̃ − x)² + λ_nf·(−log p(x))``.
+
+    See docs/methods/vanad.md §6.
 
     ``flow=None`` drops the density term ("w/o NF"); ``admm=False`` scores with ``X̂`` ("w/o
     ADMM"); both together are the paper's zero-shot variant.

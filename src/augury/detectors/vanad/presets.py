@@ -1,7 +1,7 @@
 """VAN-AD presets: one per official config (``config/exp/*.yaml``), the paper's defaults, and ``cpu``.
 
-Per-dataset values are spec §8's table (window, flow blocks / hidden size / hidden layers,
-activation, λ_nf, lr). The flow's input size is always taken from the data (the yaml's
+Per-dataset values are the table of docs/methods/vanad.md §8 (window, flow blocks / hidden
+size / hidden layers, activation, λ_nf, lr). The flow's input size is always taken from the data (the yaml's
 ``n_sensor`` is wrong for DLR). ``paper-msl`` keeps channel 0 only (``channels=[0]``), the
 official univariate MSL protocol; the scaler is still fitted on every channel of the training
 series, as the official loader does.

@@ -1,4 +1,4 @@
-"""Training the flow on cached MAE reconstructions (spec §5).
+"""Training the flow on cached MAE reconstructions (docs/methods/vanad.md §5).
 
 The MAE is frozen and deterministic, so ``X̂`` of every training window is computed once (by
 the detector) and the flow is trained on it: Adam, batches of ``batch_size`` windows in order
