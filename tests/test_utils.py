@@ -43,3 +43,22 @@ def test_seed_everything_reproducible():
     b = seed_everything(5).random(3), np.random.random(3)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_core_threads_caps_at_the_affinity_mask_and_never_raises_a_lower_setting(monkeypatch):
+    import torch
+
+    from augury.nn import threads
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        monkeypatch.setattr(threads, "allowed_cores", lambda: 2)
+        with threads.core_threads() as n:
+            assert n == 1 and torch.get_num_threads() == 1  # the caller chose one thread
+        torch.set_num_threads(4)
+        with threads.core_threads() as n:
+            assert n == 2 and torch.get_num_threads() == 2  # pinned to two cores
+        assert torch.get_num_threads() == 4
+    finally:
+        torch.set_num_threads(before)

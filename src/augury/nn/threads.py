@@ -19,13 +19,15 @@ def allowed_cores() -> int:
 
 @contextmanager
 def core_threads() -> Iterator[int]:
-    """Set torch's intra-op threads to :func:`allowed_cores` inside the block; restore them after.
+    """Cap torch's intra-op threads at :func:`allowed_cores` inside the block; restore them after.
 
     torch defaults to the machine's core count, which oversubscribes a process pinned (by
-    taskset, a container or a scheduler) to fewer cores. Yields the thread count used.
+    taskset, a container or a scheduler) to fewer cores. A lower setting chosen by the caller
+    (``OMP_NUM_THREADS=1``, ``torch.set_num_threads(1)`` for parallel test workers) is kept, never
+    raised. Yields the thread count used.
     """
     before = torch.get_num_threads()
-    n = allowed_cores()
+    n = min(allowed_cores(), before)
     torch.set_num_threads(n)
     try:
         yield n
