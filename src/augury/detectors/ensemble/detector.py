@@ -30,7 +30,7 @@ from augury.detectors.base import Detector
 from augury.errors import ParameterError
 
 #: Default members: chosen on the shared benchmark suite by the rule stated in docs/methods/ensemble.md.
-DEFAULT_MEMBERS = ("knn:cpu", "pca-tsbad:cpu", "iforest:cpu")
+DEFAULT_MEMBERS = ("knn:cpu", "pca-tsbad:cpu", "subpca:cpu")
 COMBINERS = ("mean", "max", "rank")
 
 
