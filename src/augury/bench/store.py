@@ -197,8 +197,22 @@ class ResultStore:
         runs = df["status"].isin(RUN_STATUSES)
         for path, part in ((self.csv, df[runs]), (self.summary_csv, df[~runs])):
             with atomic_open(path, "w") as fh:
-                part.drop(columns=["traceback"], errors="ignore").to_csv(fh, index=False)
+                spreadsheet_safe(part.drop(columns=["traceback"], errors="ignore")).to_csv(fh, index=False)
         return df
+
+
+#: A text cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell that a spreadsheet would read as a formula prefixed by ``'``
+    (a dataset named ``=HYPERLINK(...)``); numbers, including negative ones, are untouched."""
+    def cell(value: Any) -> Any:
+        return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+    text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    return df.assign(**{c: df[c].map(cell) for c in text}) if text else df
 
 
 def order_columns(columns: Any) -> list[str]:
