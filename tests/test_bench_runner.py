@@ -334,10 +334,10 @@ def test_bench_evaluates_an_imported_scores_file_without_training(data_root, tmp
     assert pd.isna(csv["pa_f1_train"]) and "test scores" in csv["pa_threshold_protocol"]
     assert len(jsonl_rows(out)) == 3
     np.save(tmp_path / "short.npy", test[:-5])
-    res = invoke(*base, "--scores", str(tmp_path / "short.npy"))
-    assert res.exit_code == 0
-    failed = pd.read_csv(out / "results.csv").set_index("method").loc["short"]
-    assert failed["status"] == "failed" and f"{len(test) - 5} scores for the {len(test)} test steps" in failed["error"]
+    res = invoke(*base, "--scores", str(tmp_path / "short.npy"))  # refused before any run (issue 21)
+    assert isinstance(res.exception, AuguryError)
+    assert f"{len(test) - 5} scores for the {len(test)} test steps" in str(res.exception)
+    assert "short" not in set(pd.read_csv(out / "results.csv")["method"])
     res = invoke(*base, "--scores", str(tmp_path / "mine.csv"), "--seeds", "2")
     assert isinstance(res.exception, AuguryError) and "--scores evaluates one scores file" in str(res.exception)
     res = invoke(*base, "--scores", str(tmp_path / "nosuch.csv"))

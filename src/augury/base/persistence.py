@@ -22,17 +22,25 @@ Reading checks, in order: regular files within size limits (before reading them)
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
+import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Callable
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from augury.errors import DataError, ModelFormatError
-from augury.utils.atomic import atomic_write_bytes, atomic_write_text
+from augury.utils.atomic import TMP_SUFFIX, glob_escape, process_umask
+from augury.utils.lifetime import pid_alive
 from augury.utils.paths import check_writable
 
 #: The kinds of saved estimator, each with its own format name ``augury-<kind>``.
@@ -67,15 +75,112 @@ def format_name(kind: str) -> str:
 
 
 def write_model(path: Path, body: dict[str, Any], blob: bytes, kind: str = "detector") -> Path:
-    """Write ``blob`` (safetensors bytes) and ``body`` (+ weights hash, size, checksum) to folder ``path``."""
-    check_destination(path, kind)
-    path.mkdir(parents=True, exist_ok=True)
+    """Write ``blob`` (safetensors bytes) and ``body`` (+ weights hash, size, checksum) to folder ``path``.
+
+    The folder is replaced as a whole (see :func:`replace_folder`): a reader, or a save killed at
+    any point, sees the old model or the complete new one, never new weights beside an old config.
+    Concurrent saves to the same folder are serialised by a lock; the last one wins.
+    """
+    path = Path(os.path.abspath(path))  # "." or "x/.." have no name to build siblings from
     body = {**body, "format": format_name(kind), "format_version": FORMAT_VERSION,
             "weights_sha256": hashlib.sha256(blob).hexdigest(), "weights_bytes": len(blob)}
     body["checksum"] = config_checksum(body)
-    atomic_write_bytes(path / WEIGHTS_FILE, blob)
-    atomic_write_text(path / CONFIG_FILE, json.dumps(body, indent=2, allow_nan=False))
+    check_destination(path, kind)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with folder_lock(path):
+        check_destination(path, kind)  # another save may have changed it while we waited
+        remove_stale_siblings(path)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=TMP_SUFFIX))
+        try:
+            os.chmod(tmp, 0o777 & ~process_umask())
+            for name, data in ((WEIGHTS_FILE, blob),
+                               (CONFIG_FILE, json.dumps(body, indent=2, allow_nan=False).encode("utf-8"))):
+                _write_synced(tmp / name, data)
+            _fsync_dir(tmp)
+            replace_folder(tmp, path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "xb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap the folders ``a`` and ``b`` (Linux ``renameat2(RENAME_EXCHANGE)``); ``False``
+    where the OS or file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def replace_folder(new: Path, path: Path) -> None:
+    """Put the complete folder ``new`` at ``path`` (a sibling); the previous folder is removed.
+
+    A missing ``path`` is a plain rename. An existing one is swapped with ``new`` in one atomic
+    step where the OS allows (so ``path`` always holds the old or the new model), else renamed
+    aside first (a crash between the two renames leaves the old model in the ``.old`` sibling).
+    """
+    if not path.exists():
+        os.rename(new, path)
+    elif _exchange(new, path):
+        pass  # ``new`` now holds the old folder; the caller's cleanup removes it
+    else:
+        aside = path.with_name(f".{path.name}.{os.getpid()}.old{TMP_SUFFIX}")
+        os.rename(path, aside)
+        os.rename(new, path)
+        shutil.rmtree(aside, ignore_errors=True)
+    _fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def folder_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on saving into folder ``path`` (a ``.<name>.lock`` file beside it).
+
+    flock, not a pid file: the kernel drops it when its holder dies, even by SIGKILL. The lock
+    file lives beside the folder because the folder itself is replaced by each save.
+    """
+    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def remove_stale_siblings(path: Path) -> None:
+    """Remove the temporary sibling folders of ``path`` left by saves that were killed."""
+    for tmp in path.parent.glob(f".{glob_escape(path.name)}.*{TMP_SUFFIX}"):
+        pid = tmp.name[len(path.name) + 2:].split(".")[0]
+        if tmp.is_dir() and not tmp.is_symlink() and pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def check_destination(path: Path, kind: str = "detector") -> None:

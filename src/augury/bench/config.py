@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from augury.utils.names import safe_name
 
 #: Anomaly ratio (percent) of the Anomaly-Transformer threshold protocol, per dataset
 #: (docs/protocols.md §4.3); datasets not listed use :data:`DEFAULT_ANOMALY_RATIO`.
@@ -118,9 +119,11 @@ class RunSpec:
     @property
     def run_id(self) -> str:
         """File-name-safe unique name of the run (used for its scores and plot files)."""
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", self.dataset).strip("-")
-        protocol = "" if self.protocol == "default" else f"__{self.protocol}"
-        return f"{slug}__{self.method}__{self.preset}__{self.task}{protocol}__s{self.seed}__{self.config_hash[:10]}"
+        # Every part a user can name goes through the one safe-name rule (a method "../../X" must
+        # not put the scores file outside --out).
+        protocol = "" if self.protocol == "default" else f"__{safe_name(self.protocol)}"
+        return (f"{safe_name(self.dataset)}__{safe_name(self.method)}__{safe_name(self.preset)}__"
+                f"{safe_name(self.task)}{protocol}__s{self.seed}__{self.config_hash[:10]}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (picklable and JSON-ready) for sending to a worker."""

@@ -69,16 +69,30 @@ def _saved_model(path: str | Path, methods: Sequence[str], task: str, seeds: int
 
 
 def _imported_scores(path: str | Path, datasets: Sequence[str], methods: Sequence[str], task: str, seeds: int,
-                     overrides: dict[str, Any] | None, fleet: bool) -> tuple[str, dict[str, str]]:
+                     overrides: dict[str, Any] | None, fleet: bool,
+                     data_root: str | Path | None) -> tuple[str, dict[str, str]]:
     """``--scores FILE``: the name the scores are shown under and ``{"path", "checksum"}``."""
-    from augury.bench.imported import checksum, read_scores
+    from augury.bench.imported import checksum
 
     if task != "detect" or seeds != 1 or overrides or fleet or len(datasets) != 1 or len(methods) > 1:
         raise BenchError("--scores evaluates one scores file on one dataset: it takes one --dataset, at most one "
                          "--method (the name to show), and no --task predict, --seeds, --set, --threshold or --fleet")
-    read_scores(path)  # refuses a missing or malformed file before any run
+    _check_scores_length(path, datasets[0], data_root)
     name = methods[0] if methods else Path(path).stem
     return name, {"path": str(Path(path).resolve()), "checksum": checksum(path)}
+
+
+def _check_scores_length(path: str | Path, dataset: str, data_root: str | Path | None) -> None:
+    """Refuse (``BenchError``) a scores file whose length is not the dataset's test length, before
+    any run: a run that could only fail would otherwise be recorded and the command exit 0."""
+    from augury.bench.imported import read_scores
+    from augury.data.loaders import load_dataset
+
+    test, _ = read_scores(path)  # refuses a missing or malformed file
+    n_test = load_dataset(dataset, data_root).test.shape[0]
+    if test.size != n_test:
+        raise BenchError(f"{path}: {test.size} scores for the {n_test} test steps of {dataset}; "
+                         "expected one score per test step")
 
 
 def _check_methods(methods: Sequence[str]) -> dict[str, Any]:
@@ -148,7 +162,7 @@ def expand_grid(
         raise BenchError("give --model or --scores, not both")
     saved = imported = None
     if scores is not None:
-        name, imported = _imported_scores(scores, datasets, methods, task, seeds, overrides, fleet)
+        name, imported = _imported_scores(scores, datasets, methods, task, seeds, overrides, fleet, data_root)
         methods, params, infos = [name], {(name, 0): {}}, {}
     elif model is not None:
         methods, params, saved = _saved_model(model, methods, task, seeds, overrides)

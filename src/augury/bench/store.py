@@ -28,6 +28,7 @@ import pandas as pd
 
 from augury.errors import AuguryError
 from augury.utils.atomic import append_line_durably, atomic_open, atomic_write_bytes
+from augury.utils.names import safe_child
 
 KEY_COLUMNS = ["dataset", "method", "preset", "task", "seed", "config_hash"]
 LEAD_COLUMNS = ["dataset", "method", "preset", "task", "seed", "status", "wall_s", "peak_mem_mb", "n_test",
@@ -63,9 +64,23 @@ def _parse_row(raw: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(row, dict) or not all(k in row for k in KEY_COLUMNS + ["status", "run_id"]):
         return None
-    if not all(isinstance(row[k], str | int | float | None) and not isinstance(row[k], bool) for k in KEY_COLUMNS):
+    # A hand-edited line must be skipped, not crash the table or the report: each column its type.
+    if not all(isinstance(row[k], str) for k in ("dataset", "method", "preset", "task", "config_hash", "run_id")):
+        return None
+    if type(row["seed"]) is not int or row["seed"] < 0 or row["status"] not in RUN_STATUSES:
+        return None
+    if any(not _is_number(v) for k, v in row.items() if _numeric_column(k)):
         return None
     return row
+
+
+def _numeric_column(key: str) -> bool:
+    # The metrics the table and the report compute with (and their train-threshold variants).
+    return key.removesuffix("_train") in METRIC_COLUMNS
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 class StoreLockedError(AuguryError, RuntimeError):
@@ -133,7 +148,7 @@ class ResultStore:
 
     def scores_path(self, run_id: str) -> Path:
         """Where the test scores of run ``run_id`` are kept."""
-        return self.scores_dir / f"{run_id}.npz"
+        return safe_child(self.scores_dir, f"{run_id}.npz")
 
     def record(self, row: dict[str, Any], arrays: dict[str, np.ndarray] | None) -> None:
         """Persist one finished run: its scores file first, then its log line (so a logged run always
@@ -182,8 +197,22 @@ class ResultStore:
         runs = df["status"].isin(RUN_STATUSES)
         for path, part in ((self.csv, df[runs]), (self.summary_csv, df[~runs])):
             with atomic_open(path, "w") as fh:
-                part.drop(columns=["traceback"], errors="ignore").to_csv(fh, index=False)
+                spreadsheet_safe(part.drop(columns=["traceback"], errors="ignore")).to_csv(fh, index=False)
         return df
+
+
+#: A text cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell that a spreadsheet would read as a formula prefixed by ``'``
+    (a dataset named ``=HYPERLINK(...)``); numbers, including negative ones, are untouched."""
+    def cell(value: Any) -> Any:
+        return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+    text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    return df.assign(**{c: df[c].map(cell) for c in text}) if text else df
 
 
 def order_columns(columns: Any) -> list[str]:

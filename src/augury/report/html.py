@@ -26,6 +26,7 @@ from augury.events import to_events
 from augury.report.leaderboard import RANK_METRIC, leaderboard
 from augury.report.plots import plot_scores
 from augury.utils.atomic import atomic_write_text
+from augury.utils.names import safe_child, safe_name
 
 #: Column groups of the results table, in order; paper_/random_ columns are references, not ours.
 GROUPS: list[tuple[str, list[str]]] = [
@@ -166,7 +167,8 @@ def _plot_run(results_dir: Path, plots_dir: Path, row: pd.Series) -> Path | None
         events = list(zip(table["start"].tolist(), (table["end"] + 1).tolist(), strict=True))
         title += f"; orange: events over the detector's train threshold {train_threshold:.4g}"
     names = extra["channel_names"].astype(str).tolist() if "channel_names" in extra else None
-    return plot_scores(plots_dir / f"{row['run_id']}.png", scores, labels, threshold=threshold, title=title,
+    # run_id comes from results.jsonl, which a user may edit: the plot name must stay in plots/
+    return plot_scores(safe_child(plots_dir, f"{safe_name(row['run_id'])}.png"), scores, labels, threshold=threshold, title=title,
                        signal=signal, channel_names=names, timestamps=stamps, events=events)
 
 

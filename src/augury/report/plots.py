@@ -27,6 +27,12 @@ def anomaly_segments(labels: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
 
 
+def _plain(text: object) -> str:
+    # Channel and dataset names come from user files: a "$" pair would be parsed as mathtext
+    # (and an unknown command like $\foo$ fails the whole plot). Escaped, it is drawn as typed.
+    return str(text).replace("$", r"\$")
+
+
 def plot_scores(
     path: str | os.PathLike[str],
     scores: np.ndarray,
@@ -79,7 +85,7 @@ def plot_scores(
     try:
         for i in range(n_sig):
             axes[i].plot(x, sig[:, i], lw=0.6, color="tab:gray")
-            axes[i].set_ylabel(names[i] if i < len(names) else f"ch{i}", fontsize=8)
+            axes[i].set_ylabel(_plain(names[i]) if i < len(names) else f"ch{i}", fontsize=8)
             axes[i].tick_params(labelsize=7)
         ax = axes[-1]
         ax.plot(x, s, lw=0.6, color="tab:blue", label="score")
@@ -105,7 +111,7 @@ def plot_scores(
             ax.set_xlabel(str(getattr(timestamps, "name", None) or "time"))
         ax.set_ylabel("anomaly score")
         if title:
-            axes[0].set_title(title, fontsize=10)
+            axes[0].set_title(_plain(title), fontsize=10)
         ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
         fig.tight_layout()
         buf = io.BytesIO()

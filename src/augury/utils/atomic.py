@@ -18,7 +18,7 @@ from augury.utils.lifetime import pid_alive
 TMP_SUFFIX = ".tmp"
 
 
-def _umask() -> int:
+def process_umask() -> int:
     """The process umask, read without changing it where the OS allows (Linux: /proc)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -67,7 +67,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | N
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=TMP_SUFFIX)
     binary = "b" in mode
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
+        os.fchmod(fd, 0o666 & ~process_umask())
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as fh:
             yield fh
             fh.flush()
