@@ -211,6 +211,7 @@ def _predict_args(d: Path, *extra: str) -> list[str]:
             "--method", "random", "--set", "window=20", *extra]
 
 
+@pytest.mark.xfail(strict=True, reason="issue 21 item 4: not fixed yet (reproducer kept; strict, so a fix makes it fail until the mark goes)")
 def test_predict_set_seed_is_accepted(series, capsys):
     code, err = run(_predict_args(series, "--set", "seed=3", "--out", str(series / "r.csv")), capsys)
     assert code == 0 or one_line(code, err), err
@@ -224,6 +225,7 @@ def test_predict_invalid_hyper_parameter_exits_2_naming_it(series, capsys, value
     assert one_line(code, err) and "window" in err, err
 
 
+@pytest.mark.xfail(strict=True, reason="issue 21 item 4: not fixed yet (reproducer kept; strict, so a fix makes it fail until the mark goes)")
 def test_predict_save_model_is_checked_before_the_run(series, capsys):
     x = np.load(series / "train.npy")
     create_detector("iforest", n_estimators=10).fit(x).save(series / "det")
@@ -247,6 +249,7 @@ def test_watch_threshold_nan_is_refused(tmp_path, capsys):
         assert one_line(code, err) and "threshold" in err.lower(), (bad, err)
 
 
+@pytest.mark.xfail(strict=True, reason="issue 21 item 5: not fixed yet (reproducer kept; strict, so a fix makes it fail until the mark goes)")
 def test_watch_rows_with_a_huge_number_and_a_long_field_keep_their_neighbours(tmp_path):
     from augury.data.formats.rows import iter_rows
 
@@ -335,7 +338,9 @@ def test_bench_scores_of_the_wrong_length_exit_2_before_any_run(tmp_path, capsys
     (["--arch", '{"depth": "x"}'], "--arch"), (["--epochs", "0"], "--epochs"), (["--batch-size", "0"], "--batch-size"),
     (["--window", "1"], "--window"), (["--autocast", "fp8"], "--autocast"), (["--windows", "0"], "--windows"),
 ])
-def test_pretrain_mae_bad_arguments_exit_2_before_any_work(tmp_path, capsys, args, name):
+def test_pretrain_mae_bad_arguments_exit_2_before_any_work(tmp_path, capsys, request, args, name):
+    if args not in (['--arch', '[1]'], ['--window', '1'], ['--windows', '0']):
+        request.applymarker(pytest.mark.xfail(strict=True, reason="issue 21 item 8: not fixed yet (reproducer kept; strict, so a fix makes it fail until the mark goes)"))
     code, err = run(["pretrain-mae", "A", "--data-root", str(tmp_path), "--out", str(tmp_path / "o"), *args], capsys)
     assert one_line(code, err) and name in err, err
     assert not (tmp_path / "o").exists()
@@ -397,6 +402,7 @@ def _descendants(pid: int) -> list[int]:
     return children + [d for c in children for d in _descendants(c)]
 
 
+@pytest.mark.xfail(strict=True, reason="issue 21 item 9: not fixed yet (reproducer kept; strict, so a fix makes it fail until the mark goes)")
 def test_killing_an_idle_worker_between_runs_does_not_crash_the_driver(tmp_path):
     from augury.bench.executors import run_local
     from augury.bench.grid import expand_grid

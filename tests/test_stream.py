@@ -212,6 +212,7 @@ def test_huge_burst_is_scored_in_pieces(monkeypatch):
     det = _fitted_pca()
     x = _series(4, 60)
     res = StreamScorer(det).process(x)
-    np.testing.assert_array_equal(res.score, det.decision_function(x, causal=True))
+    # Bursts of 7 rows reach BLAS in other block sizes than one call of 60: the last bit may differ.
+    np.testing.assert_allclose(res.score, det.decision_function(x, causal=True), rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(res.step, np.arange(60))
     assert len(res.top) == 60
