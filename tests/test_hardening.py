@@ -74,7 +74,7 @@ def test_header_only_and_empty_inputs_are_refused(tmp_path, capsys):
 def test_values_beyond_float32_are_refused_naming_file_column_row(tmp_path, value):
     path = tmp_path / "big.csv"
     path.write_text("a,b\n1,2\n3," + value + "\n")
-    with pytest.raises(DataError, match=r"big\.csv.*column 'b' row 1.*float32"):
+    with pytest.raises(DataError, match=r"big\.csv.*column 'b' line 3.*float32"):
         read_series(path)
 
 
