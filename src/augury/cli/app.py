@@ -17,7 +17,15 @@ try:
 except ImportError:  # typer < 0.16 re-exports click
     from click import exceptions as _clickexc
 
-from augury.cli import bench, datasets, demo, detect, methods, predict, pretrain_mae, report, watch
+import augury.cli.bench as bench
+import augury.cli.datasets as datasets
+import augury.cli.demo as demo
+import augury.cli.detect as detect
+import augury.cli.methods as methods
+import augury.cli.predict as predict
+import augury.cli.pretrain_mae as pretrain_mae
+import augury.cli.report as report
+import augury.cli.watch as watch
 from augury.errors import AuguryError
 
 app = typer.Typer(
