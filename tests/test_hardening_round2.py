@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -211,7 +212,6 @@ def _predict_args(d: Path, *extra: str) -> list[str]:
             "--method", "random", "--set", "window=20", *extra]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21 item 4: not fixed yet (reproducer kept; strict, so a fix makes it fail until the mark goes)")
 def test_predict_set_seed_is_accepted(series, capsys):
     code, err = run(_predict_args(series, "--set", "seed=3", "--out", str(series / "r.csv")), capsys)
     assert code == 0 or one_line(code, err), err
@@ -225,7 +225,6 @@ def test_predict_invalid_hyper_parameter_exits_2_naming_it(series, capsys, value
     assert one_line(code, err) and "window" in err, err
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21 item 4: not fixed yet (reproducer kept; strict, so a fix makes it fail until the mark goes)")
 def test_predict_save_model_is_checked_before_the_run(series, capsys):
     x = np.load(series / "train.npy")
     create_detector("iforest", n_estimators=10).fit(x).save(series / "det")
@@ -249,16 +248,22 @@ def test_watch_threshold_nan_is_refused(tmp_path, capsys):
         assert one_line(code, err) and "threshold" in err.lower(), (bad, err)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21 item 5: not fixed yet (reproducer kept; strict, so a fix makes it fail until the mark goes)")
-def test_watch_rows_with_a_huge_number_and_a_long_field_keep_their_neighbours(tmp_path):
-    from augury.data.formats.rows import iter_rows
+def test_watch_rows_with_a_huge_number_and_a_long_field_keep_their_neighbours():
+    from augury.data.formats.rows import RowSplitter, parse_number
 
-    path = tmp_path / "in.csv"
-    path.write_bytes(b"a,b\n1,2\n1e39,3\n" + b"9" * 200_000 + b",1\n4,5\n\"1\n2\",3\n6,7\x0c8\n")
-    rows = list(iter_rows(path, 2))
-    good = [r.values.tolist() for r in rows if r.error is None]
+    data = b"a,b\n1,2\n1e39,3\n" + b"9" * 200_000 + b",1\n4,5\n\"1\n2\",3\n6,7\x0c8\n"
+    splitter, records = RowSplitter(), []
+    for i in range(0, len(data), 4096):  # the feed arrives in chunks, as watch reads it
+        records += splitter.feed(data[i:i + 4096])
+    records += splitter.finish()
+    good, bad = [], []
+    for rec in records[1:]:
+        try:
+            good.append([parse_number(f) for f in rec.fields])
+        except (TypeError, ValueError):
+            bad.append(rec.line)
     assert good == [[1.0, 2.0], [4.0, 5.0]]
-    assert sum(r.error is not None for r in rows) == 4
+    assert bad == [3, 4, 6, 8]  # file lines: the quoted field spans lines 6-7
 
 
 # 6 report ------------------------------------------------------------------------------------------
@@ -322,6 +327,31 @@ def test_scores_of_a_non_real_dtype_or_beyond_float32_are_refused(tmp_path, valu
             read_scores(path)
 
 
+def _patched_npz(path: Path, local: dict[int, bytes], central: dict[int, bytes], text: tuple[bytes, bytes]) -> Path:
+    """A stored one-member .npz with bytes overwritten at offsets of its local and central zip
+    headers, and ``text[0]`` replaced by ``text[1]`` (same length) in the member's bytes."""
+    np.savez(path, scores=np.arange(10.0))
+    raw = bytearray(path.read_bytes().replace(*text))
+    starts = {"local": raw.find(b"PK\x03\x04"), "central": raw.find(b"PK\x01\x02")}
+    for where, edits in (("local", local), ("central", central)):
+        for offset, value in edits.items():
+            raw[starts[where] + offset:starts[where] + offset + len(value)] = value
+    path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("local, central, text", [
+    ({6: b"\x01\x00"}, {8: b"\x01\x00"}, (b"", b"")),    # encryption flag: zipfile asks for a password
+    ({8: b"\x21\x00"}, {10: b"\x21\x00"}, (b"", b"")),   # compression method 33: zipfile cannot decompress it
+    ({8: b"\x08\x00"}, {10: b"\x08\x00"}, (b"", b"")),   # claims deflate over stored bytes: a zlib error
+    ({}, {}, (b"(10,)", b"(10,(")),                     # an unclosed header literal: a tokenizer error
+], ids=["encrypted", "unknown-compression", "not-deflate-data", "mangled-header"])
+def test_scores_npz_with_odd_zip_members_is_a_clear_error(tmp_path, local, central, text):
+    path = _patched_npz(tmp_path / "odd.npz", local, central, text)
+    with pytest.raises(DataError, match="odd.npz"):
+        read_scores(path)
+
+
 def test_bench_scores_of_the_wrong_length_exit_2_before_any_run(tmp_path, capsys):
     data = _dataset(tmp_path / "data" / "D")
     np.save(tmp_path / "short.npy", np.random.default_rng(1).random(250))
@@ -338,12 +368,47 @@ def test_bench_scores_of_the_wrong_length_exit_2_before_any_run(tmp_path, capsys
     (["--arch", '{"depth": "x"}'], "--arch"), (["--epochs", "0"], "--epochs"), (["--batch-size", "0"], "--batch-size"),
     (["--window", "1"], "--window"), (["--autocast", "fp8"], "--autocast"), (["--windows", "0"], "--windows"),
 ])
-def test_pretrain_mae_bad_arguments_exit_2_before_any_work(tmp_path, capsys, request, args, name):
-    if args not in (['--arch', '[1]'], ['--window', '1'], ['--windows', '0']):
-        request.applymarker(pytest.mark.xfail(strict=True, reason="issue 21 item 8: not fixed yet (reproducer kept; strict, so a fix makes it fail until the mark goes)"))
+def test_pretrain_mae_bad_arguments_exit_2_before_any_work(tmp_path, capsys, args, name):
     code, err = run(["pretrain-mae", "A", "--data-root", str(tmp_path), "--out", str(tmp_path / "o"), *args], capsys)
     assert one_line(code, err) and name in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_pretrain_mae_refuses_a_crafted_or_nan_resume_state_and_a_diverging_run(tmp_path):
+    import torch
+
+    from augury.detectors.vanad.backbone import MAEConfig, MaskedAutoencoder
+    from augury.detectors.vanad.pretrain import STATE_FILE, PretrainConfig, pretrain_mae
+
+    tiny = MAEConfig(img_size=32, patch_size=8, in_chans=1, embed_dim=32, depth=1, num_heads=4,
+                     decoder_embed_dim=16, decoder_depth=1, decoder_num_heads=2)
+    data = [np.random.default_rng(0).normal(size=(16, 20, 2)).astype(np.float32)]
+    cfg = PretrainConfig(epochs=2, batch_size=8, lr=1e-3, seed=1)
+
+    def stop(rep, epochs):
+        raise KeyboardInterrupt
+
+    state_path = tmp_path / "run" / STATE_FILE
+    with pytest.raises(KeyboardInterrupt):
+        pretrain_mae(MaskedAutoencoder(tiny), data, cfg, state_path=state_path, progress=stop)
+    state = torch.load(state_path, weights_only=True)
+    for edit, match in ((lambda st: st["model"].pop("norm.weight"), "unreadable resume state"),
+                        (lambda st: st["model"]["norm.weight"].fill_(float("nan")), "NaN or inf"),
+                        (lambda st: st.update(history=[{"epoch": "x"}]), "unreadable resume state")):
+        crafted = {**state, "model": dict(state["model"]), "history": list(state["history"])}
+        crafted["model"]["norm.weight"] = crafted["model"]["norm.weight"].clone()
+        edit(crafted)
+        torch.save(crafted, state_path)
+        with pytest.raises(DataError, match=match):
+            pretrain_mae(MaskedAutoencoder(tiny), data, cfg, state_path=state_path)
+    with pytest.raises(ValueError, match="depth"):
+        MAEConfig(depth=10**6)
+    diverging = MaskedAutoencoder(tiny)
+    with torch.no_grad():
+        diverging.decoder_pred.weight.fill_(float("inf"))
+    with pytest.raises(DataError, match="diverged"):
+        pretrain_mae(diverging, data, cfg, state_path=tmp_path / "div" / STATE_FILE)
+    assert not (tmp_path / "div" / STATE_FILE).exists()
 
 
 # 9 bench executor -------------------------------------------------------------------------------------
@@ -356,7 +421,7 @@ from augury.detectors.registry import get_detector_class
 class Slow(get_detector_class("iforest")):
     def fit(self, x, y=None):
         Path(os.environ["PIDS"], str(os.getpid())).touch()
-        time.sleep(1.5)
+        time.sleep(float(os.environ.get("SLOW_S", "1.5")))
         return super().fit(x, y)
 """
 
@@ -370,19 +435,26 @@ print(table["status"].tolist())
 """
 
 
-def test_bench_driver_survives_kill_9_of_a_worker_and_finishes_the_grid(tmp_path):
+def _start_driver(tmp_path: Path, **env: str) -> tuple[subprocess.Popen, Path]:
+    """A bench driver over three datasets with the slow detector, once its first worker has started
+    (its pid is the name of the file in the returned folder)."""
     root = tmp_path / "data"
     for name in ("A", "B", "C"):
         _dataset(root / name)
     (tmp_path / "slowdet.py").write_text(_SLOW)
     pids = tmp_path / "pids"
     pids.mkdir()
-    env = {**ENV, "PIDS": str(pids), "PYTHONPATH": os.pathsep.join([str(tmp_path), ENV["PYTHONPATH"]])}
+    env = {**ENV, **env, "PIDS": str(pids), "PYTHONPATH": os.pathsep.join([str(tmp_path), ENV["PYTHONPATH"]])}
     driver = subprocess.Popen([sys.executable, "-c", _DRIVER, str(root), str(tmp_path / "out")], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not any(pids.iterdir()) and time.time() < deadline:
         time.sleep(0.05)
+    return driver, pids
+
+
+def test_bench_driver_survives_kill_9_of_a_worker_and_finishes_the_grid(tmp_path):
+    driver, pids = _start_driver(tmp_path)
     os.kill(int(next(pids.iterdir()).name), signal.SIGKILL)
     stdout, stderr = driver.communicate(timeout=300)
     assert driver.returncode == 0, stderr
@@ -391,10 +463,37 @@ def test_bench_driver_survives_kill_9_of_a_worker_and_finishes_the_grid(tmp_path
     assert "worker process died" in rows[0]["error"]
 
 
+def test_killing_the_driver_ends_its_workers_and_fork_server(tmp_path):
+    driver, _ = _start_driver(tmp_path, SLOW_S="60")
+    spawned = _descendants(driver.pid)
+    assert spawned, "the driver started no processes"
+    driver.kill()
+    driver.communicate()
+    deadline = time.time() + 15
+    while time.time() < deadline and any(_alive(p) for p in spawned):
+        time.sleep(0.1)
+    left = [p for p in spawned if _alive(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    assert not left, f"processes outlived the killed driver: {left}"
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped by init, does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def _descendants(pid: int) -> list[int]:
     """Child pids of ``pid`` (Linux /proc), then theirs."""
     children = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # the process ended meanwhile
+        return []
+    for task in tasks:
         try:
             children += [int(c) for c in (task / "children").read_text().split()]
         except OSError:
@@ -402,7 +501,6 @@ def _descendants(pid: int) -> list[int]:
     return children + [d for c in children for d in _descendants(c)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21 item 9: not fixed yet (reproducer kept; strict, so a fix makes it fail until the mark goes)")
 def test_killing_an_idle_worker_between_runs_does_not_crash_the_driver(tmp_path):
     from augury.bench.executors import run_local
     from augury.bench.grid import expand_grid
@@ -413,12 +511,15 @@ def test_killing_an_idle_worker_between_runs_does_not_crash_the_driver(tmp_path)
     specs = expand_grid(["A", "B", "C"], ["iforest"], data_root=root)
     statuses = []
     for result in run_local(specs, workers=1):
-        statuses.append(result["status"])
-        # The driver is suspended here: the pool's replacement worker is idle. Kill it.
-        for server in _descendants(os.getpid()):
-            for worker in _descendants(server):
-                os.kill(worker, signal.SIGKILL)
-        time.sleep(0.3)
+        statuses.append(result["row"]["status"])
+        # The driver is suspended here: the pool's replacement worker is idle. Kill it (and any
+        # worker that replaces it) for 0.4 s: the next submit then meets a broken pool.
+        for _ in range(20):
+            for server in _descendants(os.getpid()):
+                for worker in _descendants(server):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(worker, signal.SIGKILL)
+            time.sleep(0.02)
     assert statuses == ["ok", "ok", "ok"]
 
 

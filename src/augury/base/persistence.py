@@ -199,10 +199,26 @@ def check_destination(path: Path, kind: str = "detector") -> None:
         if foreign:
             raise ModelFormatError(f"{path}: folder holds other files ({foreign[:3]}); "
                                    f"expected an empty folder or a saved {kind} to overwrite")
+        config = path / CONFIG_FILE
+        if config.is_file() and _saved_format(config) != format_name(kind):
+            raise ModelFormatError(f"{path}: holds a saved {_saved_format(config) or 'unreadable model'}, not an "
+                                   f"augury {kind}; save the {kind} to another folder")
     try:
         check_writable(path)
     except DataError as exc:
         raise ModelFormatError(str(exc)) from exc
+
+
+def _saved_format(config: Path) -> str | None:
+    """The ``format`` field of a saved ``config.json`` (``None`` when unreadable or oversized)."""
+    if config.is_symlink() or config.stat().st_size > MAX_CONFIG_BYTES:
+        return None
+    try:
+        body = json.loads(config.read_bytes())
+    except (ValueError, RecursionError, OSError):
+        return None
+    fmt = body.get("format") if isinstance(body, dict) else None
+    return fmt if isinstance(fmt, str) else None
 
 
 def _regular_file(path: Path, limit: int, kind: str) -> int:

@@ -11,9 +11,11 @@ import importlib.util
 import logging
 import multiprocessing
 import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from augury.bench.config import RunSpec
@@ -30,7 +32,7 @@ class BenchError(AuguryError, ValueError):
 #: Imported once by the fork server, so that each per-run process starts in milliseconds instead
 #: of re-importing scikit-learn and PyOD. torch is left out: it is imported by the run that needs it.
 PRELOAD = ["numpy", "pandas", "sklearn.metrics", "pyod.models.iforest", "augury.metrics", "augury.data.loaders",
-           "augury.detectors.classical", "augury.bench.worker"]
+           "augury.detectors.classical", "augury.bench.worker", "augury.bench.executors"]
 
 
 def usable_cpus() -> int:
@@ -42,46 +44,83 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _marked_run(marker: str, spec_dict: dict[str, Any], threads: int, driver_pid: int) -> dict[str, Any]:
+    """:func:`execute_run` in a pool worker, after touching ``marker``: when the pool breaks, the
+    driver can tell a run that never started (requeued) from one whose worker died (failed)."""
+    Path(marker).touch()
+    return execute_run(spec_dict, threads, driver_pid)
+
+
+#: A spec whose pool breaks before its worker starts it this many times in a row is recorded failed.
+MAX_REQUEUES = 3
+
+
 def run_local(specs: Sequence[RunSpec], workers: int = 1) -> Iterator[dict[str, Any]]:
     """Run ``specs`` in up to ``workers`` concurrent processes, one fresh process per run.
 
     Processes are forked from a ``forkserver`` that has preloaded :data:`PRELOAD` (the driver's
     own threads are never forked, unlike with ``fork``); a run's peak RSS therefore starts at the
     server's footprint (``rss_before_mb``) and never includes an earlier run. If a worker process
-    dies (killed, out of memory), the runs that were in flight are reported failed and the rest
-    continue in a new pool.
+    dies (killed, out of memory), the runs it had started are reported failed, the runs it had
+    not started yet (e.g. an idle worker was killed) are requeued, and the rest continue in a new pool.
     """
     if workers < 1:
         raise BenchError(f"--workers must be >= 1, got {workers}")
     pending = list(specs)
+    requeues: dict[str, int] = {}
     # Concurrent runs share the cores: each gets its slice of BLAS/OpenMP threads.
     threads = max(1, usable_cpus() // workers)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
-    while pending:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=1)
-        try:
-            # Submit lazily, at most `workers` in flight, so that a broken pool loses few runs.
-            in_flight: dict[Future, RunSpec] = {}
-            while pending or in_flight:
-                while pending and len(in_flight) < workers:
-                    spec = pending.pop(0)
-                    in_flight[pool.submit(execute_run, spec.to_dict(), threads, os.getpid())] = spec
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                broken = False
-                for fut in done:
-                    spec = in_flight.pop(fut)
-                    try:
-                        yield fut.result()
-                    except BrokenProcessPool as exc:
-                        broken = True
-                        yield failed_result(spec, f"worker process died: {exc}")
-                if broken:
-                    for spec in in_flight.values():
-                        yield failed_result(spec, "worker process died (pool broken by another run)")
-                    break
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    with tempfile.TemporaryDirectory(prefix="augury-runs-") as markers:
+        while pending:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=1)
+            try:
+                yield from _drain(pool, pending, requeues, workers, threads, Path(markers))
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _drain(pool: ProcessPoolExecutor, pending: list[RunSpec], requeues: dict[str, int], workers: int,
+           threads: int, markers: Path) -> Iterator[dict[str, Any]]:
+    """Feed ``pending`` to ``pool`` (at most ``workers`` in flight, so a broken pool loses few runs)
+    until it is empty or the pool breaks; yield each result."""
+    in_flight: dict[Future, tuple[RunSpec, Path]] = {}
+
+    def lost(spec: RunSpec, marker: Path) -> Iterator[dict[str, Any]]:
+        """The pool broke with ``spec`` submitted: failed if its worker had started it, else requeued."""
+        if marker.exists():
+            yield failed_result(spec, "worker process died (killed or out of memory) during the run")
+            return
+        requeues[spec.run_id] = requeues.get(spec.run_id, 0) + 1
+        if requeues[spec.run_id] > MAX_REQUEUES:
+            yield failed_result(spec, f"worker process died {MAX_REQUEUES + 1} times before the run started")
+        else:
+            pending.insert(0, spec)
+
+    while pending or in_flight:
+        broken = False
+        while pending and len(in_flight) < workers and not broken:
+            spec = pending.pop(0)
+            marker = markers / f"{spec.run_id}-{requeues.get(spec.run_id, 0)}"
+            try:
+                in_flight[pool.submit(_marked_run, str(marker), spec.to_dict(), threads, os.getpid())] = (spec, marker)
+            except BrokenProcessPool:  # an idle worker died between runs: nothing of this spec ran
+                broken = True
+                yield from lost(spec, marker)
+        if not broken:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for fut in done:
+                spec, marker = in_flight.pop(fut)
+                try:
+                    yield fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    yield from lost(spec, marker)
+        if broken:
+            for spec, marker in in_flight.values():
+                yield from lost(spec, marker)
+            return
 
 
 def connect_ray(workers: int | None = None, address: str | None = None) -> bool:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +82,8 @@ def _npz_member(z: zipfile.ZipFile, path: Path, name: str) -> np.ndarray:
     """Array ``name`` of an open .npz, its header checked against its size in the zip directory
     (which the decompressor enforces) before the array is allocated."""
     info = z.getinfo(f"{name}.npy")
+    if info.flag_bits & 0x1:
+        raise DataError(f"{path}: array {name!r} is encrypted; save the scores with numpy.savez")
     fmt = np.lib.format
     with z.open(info) as fh:
         version = fmt.read_magic(fh)
@@ -115,13 +119,17 @@ def read_scores(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
             _check_header(shape, dtype, int(np.prod(shape, dtype=object)) * dtype.itemsize, str(path))
             return _finite(np.load(path, allow_pickle=False), path, "the scores"), None
         with zipfile.ZipFile(path) as z:
-            names = [n.removesuffix(".npy") for n in z.namelist()]
+            # numpy names a member ``<name>.npy``; a member without the suffix is not an array
+            names = [n.removesuffix(".npy") for n in z.namelist() if n.endswith(".npy")]
             if "scores" not in names:
                 raise DataError(f"{path}: no array 'scores'; arrays are {names}")
             train = _finite(_npz_member(z, path, "train_scores"), path, "train_scores") if "train_scores" in names \
                 else None
             return _finite(_npz_member(z, path, "scores"), path, "scores"), train
-    except (OSError, ValueError, EOFError, SyntaxError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
+    except (OSError, ValueError, EOFError, SyntaxError, TypeError, tokenize.TokenError, zipfile.BadZipFile,
+            zlib.error, NotImplementedError, pd.errors.ParserError) as exc:
+        # numpy parses an .npy header as a Python literal: a mangled one raises tokenizer errors;
+        # zipfile raises NotImplementedError for a compression method it does not know
         raise DataError(f"{path}: cannot read scores ({exc})") from exc
 
 

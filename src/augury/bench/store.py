@@ -75,8 +75,8 @@ def _parse_row(raw: bytes) -> dict[str, Any] | None:
 
 
 def _numeric_column(key: str) -> bool:
-    # The metrics the table and the report compute with (and their train-threshold variants).
-    return key.removesuffix("_train") in METRIC_COLUMNS
+    # The metrics and costs the table and the report compute with (and train-threshold variants).
+    return key.removesuffix("_train") in METRIC_COLUMNS or key in ("wall_s", "peak_mem_mb", "n_test", "coverage")
 
 
 def _is_number(value: Any) -> bool:

@@ -58,6 +58,7 @@ def predict_command(
     """
     import pandas as pd
 
+    from augury.base.persistence import check_destination
     from augury.data.formats import read_series
     from augury.data.validation import check_labels
     from augury.early_warning.base import load_predictor
@@ -65,15 +66,20 @@ def predict_command(
     from augury.early_warning.registry import create_predictor
     from augury.early_warning.windows import next_window_labels
     from augury.utils.atomic import atomic_open
+    from augury.utils.paths import check_output_file
 
+    # Everything that can be refused is checked before any work or output (nothing half-written).
+    check_output_file(out)
+    if save_model is not None:
+        check_destination(save_model, "predictor")
     console = Console(stderr=True)
     x_train = read_series(train, nan_policy=nan_policy)
     x_test = read_series(test, nan_policy=nan_policy)
     if x_train.values.shape[1] != x_test.values.shape[1]:
         raise DataError(f"{test}: has {x_test.values.shape[1]} channels, {train} has {x_train.values.shape[1]}; "
                         "train and test need the same channels")
-    pred = load_predictor(model) if model is not None else create_predictor(method, preset, seed=seed,
-                                                                              **parse_overrides(set_))
+    pred = load_predictor(model) if model is not None else create_predictor(method, preset,
+                                                                              **{"seed": seed, **parse_overrides(set_)})
     w = pred.window
     for name, x in ((test, x_test.values), (train, x_train.values)):
         if x.shape[0] < 2 * w:

@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from augury.errors import DataError
+from augury.base.params import SEED, Choice, Float, Int, check_params
+from augury.errors import DataError, ParameterError
+from augury.nn.precision import AUTOCAST_MODES
+
+_RULES = {"--window": Int(2, 100_000), "--windows": Int(1), "--epochs": Int(1, 100_000), "--batch-size": Int(1, 65_536),
+          "--lr": Float(0.0, 10.0, low_open=True), "--autocast": Choice(*AUTOCAST_MODES), "--seed": SEED,
+          "--threads": Int(1, 4096, none_ok=True)}
 
 
 def pretrain_mae_command(
@@ -29,9 +35,14 @@ def pretrain_mae_command(
     """Pre-train the small heatmap MAE (backbone="heatmap-mae", not the paper's ImageNet MAE) on DATASETS."""
     import torch
 
+    from augury.detectors.vanad.backbone import resolve_arch
     from augury.detectors.vanad.pretrain import WEIGHTS_FILE
     from augury.detectors.vanad.pretrain_data import pretrain_datasets
 
+    # Every option is checked before the output folder is created or a dataset is read.
+    check_params("pretrain-mae", {"--window": window, "--windows": windows, "--epochs": epochs,
+                                  "--batch-size": batch_size, "--lr": lr, "--autocast": autocast, "--seed": seed,
+                                  "--threads": threads}, _RULES)
     shapes = None
     if arch is not None:
         try:
@@ -40,6 +51,10 @@ def pretrain_mae_command(
             raise DataError(f"--arch: not JSON ({exc})") from exc
         if not isinstance(shapes, dict):
             raise DataError("--arch: expected a JSON object of MAEConfig fields")
+        try:
+            resolve_arch(shapes)
+        except ValueError as exc:
+            raise ParameterError(f"--arch: {exc}") from exc
     if threads is not None:
         torch.set_num_threads(threads)
     summary = pretrain_datasets(datasets, out, data_root=data_root, window=window, windows=windows, arch=shapes,

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from augury.errors import DataError
 from augury.utils.spelling import CLI_SPELLING, option  # noqa: F401  (re-exported for the readers)
@@ -26,6 +25,8 @@ class TimestampWarning(UserWarning):
 def parse_times(values: Any) -> np.ndarray | None:
     """Timestamps ``[T]`` as comparable numbers (float for numbers, int64 ns for dates), or ``None``
     when they are free-form labels that do not parse."""
+    import pandas as pd  # lazy: pandas costs ~100 MB; only readers of timestamps need it
+
     series = pd.Series(values)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=np.float64)
@@ -40,6 +41,8 @@ def parse_times(values: Any) -> np.ndarray | None:
 
 def looks_like_time(values: Any, probe: int = 20) -> bool:
     """Whether a non-numeric column holds dates (its first ``probe`` non-empty values parse)."""
+    import pandas as pd  # lazy: pandas costs ~100 MB; only readers of timestamps need it
+
     head = pd.Series(values).dropna().head(probe)
     if head.empty or not pd.api.types.is_string_dtype(head):
         return False
@@ -68,7 +71,7 @@ def check_order(values: Any, source: str, column: str, sort: bool, row_name: Row
     times = parse_times(values)
     if times is None or times.size < 2:
         return None
-    shown = pd.Series(values).to_numpy()
+    shown = np.asarray(values)
     step = np.diff(times)
     perm = None
     if np.any(step <= 0):

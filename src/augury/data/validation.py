@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+import sys
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
-import pandas as pd
 
 from augury.data.timestamps import RowName, array_row, option
 from augury.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NanPolicy = Literal["error", "interpolate", "zero"]
 NAN_POLICIES: tuple[str, ...] = get_args(NanPolicy)
@@ -16,7 +19,8 @@ NAN_POLICIES: tuple[str, ...] = get_args(NanPolicy)
 
 def _check_dtype(dtype: object, what: str) -> None:
     """Refuse dtypes whose cast to float would silently change meaning (complex, dates, records)."""
-    if isinstance(dtype, pd.DatetimeTZDtype):
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(dtype, pd.DatetimeTZDtype):
         raise DataError(f"{what} are dates/times ({dtype}); expected numbers (name a time column as the timestamp column)")
     if not isinstance(dtype, np.dtype):
         return  # pandas extension dtypes (nullable ints, categories) meet the numeric test instead
@@ -52,7 +56,9 @@ def check_series(
     where = _where(source)
     if nan_policy not in NAN_POLICIES:
         raise DataError(f"unknown nan_policy {nan_policy!r}; expected one of {list(NAN_POLICIES)}")
-    if isinstance(x, pd.DataFrame):
+    # pandas is not imported here (~100 MB): a DataFrame can only exist if its caller imported pandas
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(x, pd.DataFrame):
         columns = [str(c) for c in x.columns]
         if x.shape[0] == 0 or x.shape[1] == 0:
             raise DataError(f"{where}no data rows (shape {x.shape}); expected a [time, channels] table "
@@ -106,6 +112,7 @@ def check_series(
         if nan_policy == "zero":
             arr = np.where(nan, 0.0, arr)
         elif nan_policy == "interpolate":
+            import pandas as pd
             df = pd.DataFrame(arr).interpolate(method="linear", limit_direction="both", axis=0)
             if df.isna().any().any():
                 c = int(np.flatnonzero(df.isna().all(axis=0).to_numpy())[0])

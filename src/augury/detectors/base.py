@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import expit
 
 from augury.base.estimator import Estimator
 from augury.base.persistence import (
@@ -151,6 +150,8 @@ class Detector(Estimator):
         threshold's. With ``top:1`` a step as unusual as the top 1 % of training steps gets 0.5, the
         median training step about 0.01.
         """
+        from scipy.special import expit  # lazy: loading a detector should not pay for scipy
+
         scores = self.decision_function(X)
         z = self.calibrate(scores)
         z_thr = float(self.calibrate(np.array([self.threshold_]))[0])

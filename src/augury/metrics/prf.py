@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import precision_recall_curve
 
 from augury.errors import MetricError
 from augury.metrics._validation import check_labels, check_pair, require_anomaly
@@ -64,6 +63,7 @@ def best_f1(y_true: object, y_score: object) -> dict[str, float]:
     """
     y, s = check_pair(y_true, y_score)
     require_anomaly(y, "best_f1")
+    from sklearn.metrics import precision_recall_curve  # lazy: sklearn costs ~140 MB to import
     precision, recall, thresholds = precision_recall_curve(y, s)
     # The last curve point (recall 0, precision 1) has no threshold.
     precision, recall = precision[:-1], recall[:-1]

@@ -18,7 +18,6 @@ rather than the paper's Grimshaw procedure; both estimate the same parameters.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import genpareto
 
 from augury.errors import MetricError
 from augury.metrics._strategy import ThresholdStrategy, _finite_1d
@@ -28,6 +27,8 @@ MIN_PEAKS = 10
 
 def _fit_gpd(peaks: np.ndarray, start: tuple[float, float] | None = None) -> tuple[float, float]:
     """``(gamma, sigma)`` of a GPD fitted to excesses ``peaks`` (> 0) by maximum likelihood."""
+    from scipy.stats import genpareto  # lazy: scipy.stats costs ~60 MB and 0.7 s to import
+
     if start is None:
         gamma, _, sigma = genpareto.fit(peaks, floc=0)
     else:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sklearn.metrics import average_precision_score, roc_auc_score
-
 from augury.metrics._validation import check_pair, require_anomaly, require_both_classes
 
 
@@ -15,6 +13,7 @@ def auc_roc(y_true: object, y_score: object) -> float:
     """
     y, s = check_pair(y_true, y_score, rank_ints=True)
     require_both_classes(y, "auc_roc")
+    from sklearn.metrics import roc_auc_score  # lazy: sklearn costs ~140 MB to import
     return float(roc_auc_score(y, s))
 
 
@@ -27,4 +26,5 @@ def auc_pr(y_true: object, y_score: object) -> float:
     """
     y, s = check_pair(y_true, y_score, rank_ints=True)
     require_anomaly(y, "auc_pr")
+    from sklearn.metrics import average_precision_score  # lazy: sklearn costs ~140 MB to import
     return float(average_precision_score(y, s))

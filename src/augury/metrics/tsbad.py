@@ -25,7 +25,6 @@ thresholds). Here each threshold costs O(T) vectorised work via prefix sums.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import precision_recall_curve
 
 from augury.errors import MetricError
 from augury.metrics._validation import check_pair, require_anomaly, require_both_classes, segments
@@ -244,6 +243,7 @@ def tsbad_standard_f1(y_true: object, y_score: object) -> float:
     """
     y, s = check_pair(y_true, y_score, rank_ints=True)
     require_anomaly(y, "tsbad_standard_f1")
+    from sklearn.metrics import precision_recall_curve  # lazy: sklearn costs ~140 MB to import
     precision, recall, _ = precision_recall_curve(y, s)
     return float(np.max(2 * (precision * recall) / (precision + recall + 0.00001)))
 

@@ -8,7 +8,6 @@ the *validation* windows (:func:`select_window_threshold`), then applied to the 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from augury.errors import MetricError
 from augury.metrics._validation import check_labels, check_pair, require_both_classes
@@ -62,6 +61,7 @@ def window_auc(y_true_windows: object, prob: object) -> float:
     """ROC AUC of raw window probabilities ``[N_windows]`` (``roc_auc_score``); needs both classes."""
     y, s = check_pair(y_true_windows, prob, "prob")
     require_both_classes(y, "window_auc")
+    from sklearn.metrics import roc_auc_score  # lazy: sklearn costs ~140 MB to import
     return float(roc_auc_score(y, s))
 
 

@@ -61,6 +61,8 @@ img{max-width:100%;border:1px solid #ddd}
 
 
 def _fmt(value: Any) -> str:
+    if not pd.api.types.is_scalar(value):
+        return html.escape(str(value))
     if value is None or pd.isna(value):
         return "–"
     if isinstance(value, (float, np.floating)):

@@ -22,6 +22,11 @@ from torch import nn
 
 from augury.detectors.vanad.masking import checkerboard_masks, visible_index
 
+#: (field, lowest, highest) of every integer MAE shape.
+_SHAPE_BOUNDS = (("img_size", 1, 1024), ("patch_size", 1, 1024), ("in_chans", 1, 64), ("embed_dim", 1, 4096),
+                 ("depth", 1, 64), ("num_heads", 1, 64), ("decoder_embed_dim", 1, 4096), ("decoder_depth", 1, 64),
+                 ("decoder_num_heads", 1, 64))
+
 
 @dataclass(frozen=True)
 class MAEConfig:
@@ -38,6 +43,23 @@ class MAEConfig:
     decoder_num_heads: int = 16
     mlp_ratio: float = 4.0
     norm_eps: float = 1e-6
+
+    def __post_init__(self) -> None:
+        # Shapes come from user JSON and checkpoint files: bound them before any tensor is allocated
+        # (ViT-H, the largest published MAE, is well inside; a crafted depth=10**6 is not).
+        for name, low, high in _SHAPE_BOUNDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"arch: {name}={value!r} must be an integer in [{low}, {high}]")
+        for name, low, high in (("mlp_ratio", 0.25, 16.0), ("norm_eps", 1e-12, 0.1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+                raise ValueError(f"arch: {name}={value!r} must be a number in [{low:g}, {high:g}]")
+        if self.img_size % self.patch_size:
+            raise ValueError(f"arch: img_size {self.img_size} is not a multiple of patch_size {self.patch_size}")
+        for dim, heads in (("embed_dim", "num_heads"), ("decoder_embed_dim", "decoder_num_heads")):
+            if getattr(self, dim) % getattr(self, heads):
+                raise ValueError(f"arch: {dim}={getattr(self, dim)} is not a multiple of {heads}={getattr(self, heads)}")
 
     @property
     def grid(self) -> int:
@@ -66,8 +88,6 @@ def resolve_arch(arch: str | dict[str, Any]) -> MAEConfig:
             cfg = MAEConfig(**arch)
         except TypeError as exc:
             raise ValueError(f"arch dict has unknown fields: {exc}") from exc
-        if cfg.img_size % cfg.patch_size:
-            raise ValueError(f"arch: img_size {cfg.img_size} is not a multiple of patch_size {cfg.patch_size}")
         return cfg
     if arch not in ARCHS:
         raise ValueError(f"arch must be one of {sorted(ARCHS)} or a dict of MAEConfig fields, got {arch!r}")

@@ -70,8 +70,8 @@ class PretrainConfig:
 
     def __post_init__(self) -> None:
         check_autocast(self.autocast)
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
-            raise ValueError("pre-training needs epochs >= 1, batch_size >= 1 and lr > 0")
+        if self.epochs < 1 or self.batch_size < 1 or not 0 < self.lr < math.inf:
+            raise ValueError("pre-training needs epochs >= 1, batch_size >= 1 and a finite lr > 0")
         if not 0.0 <= self.checkerboard_fraction <= 1.0 or not 0.0 <= self.warmup < 1.0:
             raise ValueError("checkerboard_fraction must be in [0, 1] and warmup in [0, 1)")
 
@@ -220,9 +220,15 @@ def pretrain_mae(mae: MaskedAutoencoder, sources: Sequence[np.ndarray], cfg: Pre
         if not isinstance(state, dict) or state.get("settings") != settings:
             raise DataError(f"{state_path}: holds a pre-training run with other settings or data; "
                             "use another output folder or delete the file to start over")
-        mae.load_state_dict(state["model"], strict=True)
-        opt.load_state_dict(state["optimizer"])
-        history = [EpochReport(**h) for h in state["history"]]
+        try:
+            mae.load_state_dict(state["model"], strict=True)
+            opt.load_state_dict(state["optimizer"])
+            history = [EpochReport(**h) for h in state["history"]]
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise DataError(f"{state_path}: unreadable resume state ({type(exc).__name__}: {exc}); "
+                            "delete the file to start over") from exc
+        if not _finite_weights(mae):
+            raise DataError(f"{state_path}: resume state holds NaN or inf weights; delete the file to start over")
         start_epoch, elapsed0 = len(history) + 1, history[-1].elapsed_s if history else 0.0
     t0 = time.perf_counter()
     mae.train()
@@ -237,6 +243,10 @@ def pretrain_mae(mae: MaskedAutoencoder, sources: Sequence[np.ndarray], cfg: Pre
             masks, visible, is_cb = draw_masks(mae.cfg.grid, len(rows), cfg.checkerboard_fraction, rng)
             per_image = masked_patch_loss(mae, imgs, masks, visible, cfg.autocast)
             loss = per_image.mean()
+            if not torch.isfinite(loss):
+                # Stop before the step: a NaN update would be saved as the resume state and the checkpoint.
+                raise DataError(f"pre-training diverged: masked-patch loss is {float(loss.detach())} at epoch {epoch}, "
+                                f"step {b + 1}; lower the learning rate (lr={cfg.lr:g})")
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, total, cfg)
             opt.zero_grad(set_to_none=True)
@@ -255,6 +265,10 @@ def pretrain_mae(mae: MaskedAutoencoder, sources: Sequence[np.ndarray], cfg: Pre
                           lr=lr_at(epoch * steps_per_epoch - 1, total, cfg),
                           elapsed_s=elapsed0 + time.perf_counter() - t0)
         history.append(rep)
+        if not _finite_weights(mae):
+            # A finite loss can still take a step to inf weights: never save those as a resume state.
+            raise DataError(f"pre-training diverged: the weights hold NaN or inf after epoch {epoch}; "
+                            f"lower the learning rate (lr={cfg.lr:g})")
         if state_path is not None:
             _save_torch(state_path, {"model": mae.state_dict(), "optimizer": opt.state_dict(),
                                      "history": [asdict(h) for h in history], "settings": settings})
@@ -263,6 +277,10 @@ def pretrain_mae(mae: MaskedAutoencoder, sources: Sequence[np.ndarray], cfg: Pre
     mae.requires_grad_(False)
     mae.eval()
     return history
+
+
+def _finite_weights(mae: MaskedAutoencoder) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in mae.state_dict().values())
 
 
 def save_heatmap_mae(path: Path, mae: MaskedAutoencoder, meta: dict[str, Any]) -> None:
@@ -283,7 +301,7 @@ def read_mae_config(path: str | Path) -> MAEConfig:
                                "with the checkpoint's shapes")
     try:
         return MAEConfig(**cfg)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ModelFormatError(f"{path}: unreadable 'mae_config' ({exc})") from exc
 
 
