@@ -2,7 +2,7 @@
 
 ``benchmarks/ew_diagnosis.py`` measures (a) entity shift and (f) persistence without training.
 This script tests the rest with the MTS-JEPA predictor (``cpu`` preset) and ``rawfeat``, on the
-entity-aware 6:2:2 split (MSL channels, SMD machines; spans of ``mtsjepa_msl._spans``), 5 head seeds,
+entity-aware 6:2:2 split (MSL channels, SMD machines; ``augury.data.loaders.test_spans``), 5 head seeds,
 pre-training MTS-JEPA ONCE per dataset and reusing the frozen encoder for every head variant
 (``set_params`` + ``fit_head``; checked: the encoder object, its weights and the pre-training history
 are unchanged after all head fits):
@@ -84,7 +84,7 @@ def self_scaled(part: Part, pred) -> Part:
 
 def evaluate(pred, train: Part, val: Part, test: Part, seed: int, label_mode: str = "next") -> dict:
     """Fit the head (already pre-trained ``pred``), score the pooled test part; val-risk spread."""
-    from augury.early_warning.protocol import FLAT_RISK_STD, window_scores
+    from augury.early_warning.protocol import flat_risk_reason, window_scores
     from augury.early_warning.windows import sample_labels
 
     w = pred.window
@@ -105,7 +105,7 @@ def evaluate(pred, train: Part, val: Part, test: Part, seed: int, label_mode: st
     m.update(val_std=float(np.std(r_val)), val_sat_hi=float(np.mean(r_val > 0.99)),
              val_sat_lo=float(np.mean(r_val < 0.01)), val_auc=float(roc_auc_score(y_val, r_val))
              if 0 < y_val.sum() < y_val.size else float("nan"),
-             flat=int(np.std(r_val) < FLAT_RISK_STD or y_val.min() == y_val.max()),
+             flat=int(flat_risk_reason(r_val, y_val) is not None),
              best_epoch=int(pred.head_history_.get("best_epoch", 0)) if isinstance(pred.head_history_, dict) else 0,
              epochs=len(pred.head_history_.get("val_auc", [])) if isinstance(pred.head_history_, dict) else 0,
              n_test=int(y.size), test_pos=int(y.sum()))
@@ -150,7 +150,7 @@ def run_dataset(name: str, args) -> dict:
 
     t0 = time.perf_counter()
     ds = augury.load_dataset(name, args.data_root)
-    spans = _spans(name, args.data_root)
+    spans = _spans(ds)
     if args.max_entities:
         spans = spans[: args.max_entities]
     log(f"{name}: train {ds.train.shape}, test {ds.test.shape}, {len(spans)} entities")

@@ -40,11 +40,14 @@ PAPER = {
 METRICS = ["win_precision", "win_recall", "win_f1", "win_auc", "win_auc_ci_low", "win_auc_ci_high"]
 
 
-def _spans(dataset: str, data_root: str | None) -> list[tuple[int, int]]:
-    from ew_diagnosis import entity_spans
+def _spans(ds) -> list[tuple[int, int]]:
+    """Each entity's ``(start, length)`` in the test series (MSL: the manifest's channels; SMD: its machines)."""
+    from augury.data.loaders import test_spans
 
-    root = Path(data_root or os.environ["AUGURY_DATA"])
-    return [(a, n) for _, a, n in entity_spans(root, dataset)[1]]
+    spans = test_spans(ds)
+    if spans is None:
+        raise SystemExit(f"{ds.name}: no entities to split within (--entity-aware needs a collection or spans)")
+    return spans
 
 
 def _run_method(label: str, dataset: str, data_root: str | None, preset: str, seeds: int, threads: int,
@@ -62,7 +65,7 @@ def _run_method(label: str, dataset: str, data_root: str | None, preset: str, se
     t0 = time.perf_counter()
     pred.fit(ds.train)
     fit_s = time.perf_counter() - t0
-    spans = _spans(dataset, data_root) if entity_aware else None
+    spans = _spans(ds) if entity_aware else None
     runs = []
     for mode in label_modes:
         for seed in range(seeds):

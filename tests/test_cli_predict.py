@@ -39,7 +39,7 @@ def test_predict_writes_window_risk_with_step_spans(files, capsys):
     assert list(frame.columns) == ["window", "start", "end", "risk", "warning", "next_label", "split"]
     assert len(frame) == 50 and frame["start"].iloc[1] == 20 and frame["end"].iloc[-1] == 1000
     assert set(frame["split"]) == {"head_train", "val", "test"} and frame["next_label"].iloc[-1] == -1
-    assert "win_auc" in err
+    assert "window AUC" in err
     code, _, err = run(["predict", str(files / "train.npy"), str(files / "test.npy"), "--model", str(files / "m"),
                         "--out", str(files / "again.csv")], capsys)
     assert code == 0, err
@@ -92,3 +92,29 @@ def test_predict_with_an_edited_model_folder_exits_2_with_one_line(files, capsys
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert str(model) in err or "config" in err or "weights" in err
     assert not (files / "again.csv").exists()
+
+
+def test_predict_prints_the_protocol_metrics_of_bench_and_says_when_risk_is_flat(files, capsys, monkeypatch):
+    """The same windows and numbers as ``evaluate_predictor`` (what ``bench --task predict`` runs)."""
+    import augury
+    from augury.early_warning.baselines import RandomPredictor
+    from augury.early_warning.protocol import evaluate_predictor
+
+    args = ["predict", str(files / "train.npy"), str(files / "test.npy"), "--labels", str(files / "labels.npy"),
+            "--method", "random", "--set", "window=20", "--seed", "3", "--out", str(files / "risk.csv")]
+    code, _, err = run(args, capsys)
+    assert code == 0, err
+    pred = augury.create_predictor("random", "cpu", window=20, seed=3).fit(np.load(files / "train.npy"))
+    m, _ = evaluate_predictor(pred, np.load(files / "test.npy"), np.load(files / "labels.npy"), seed=3)
+    assert f"test part (last 20 % of TEST): {m['n_test']} windows, {m['test_pos']} with an anomalous" in err
+    assert f"window AUC {m['win_auc']:.3f} [{m['win_auc_ci_low']:.3f}, {m['win_auc_ci_high']:.3f}]" in err
+    assert f"events warned {m['events_warned']}/{m['events']}" in err and "false warnings per 1,000" in err
+    assert "persistence" in err and "warning:" not in err
+
+    monkeypatch.setattr(RandomPredictor, "_proba", lambda self, w: np.full(w.shape[0], 0.5753)
+                        + 1e-5 * np.arange(w.shape[0]) % 3)
+    code, _, err = run([*args, "--label-mode", "onset"], capsys)
+    assert code == 0, err
+    assert "warning: RandomPredictor: validation risk is flat" in err and "(onset labels)" in err
+    code, _, err = run([*args, "--label-mode", "sideways"], capsys)
+    assert code == 2 and "--label-mode must be one of next, onset" in err

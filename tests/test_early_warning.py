@@ -158,3 +158,12 @@ def test_mtsjepa_detector_scores_every_step_and_round_trips(tmp_path):
     np.testing.assert_array_equal(augury.load_detector(tmp_path / "d").decision_function(x[:437]), scores)
     with pytest.raises(DataError, match="at least 40"):
         det.decision_function(x[:39])
+
+
+def test_pretraining_without_validation_windows_says_so_instead_of_printing_nan(capsys) -> None:
+    rng = np.random.default_rng(0)
+    short = rng.normal(size=(100, 2)).astype(np.float32)  # 5 windows of 20: 10 % validation is < 2 windows
+    augury.create_predictor("mtsjepa", **{**TINY, "progress": True}).fit(short)
+    err = capsys.readouterr().err
+    assert "no pre-training validation windows" in err and "epoch 2/2" in err
+    assert "nan" not in err.lower()

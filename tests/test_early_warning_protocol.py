@@ -14,6 +14,7 @@ from augury.early_warning.protocol import (
     evaluate_predictor,
     persistence_risk,
     split_entities,
+    split_series,
 )
 from augury.early_warning.windows import sample_labels
 from augury.errors import DataError
@@ -108,3 +109,32 @@ def test_a_flat_risk_is_loud() -> None:
         warnings.simplefilter("error", FlatRiskWarning)
         metrics, _ = evaluate_predictor(RandomPredictor(window=W).fit(x), x, labels, n_boot=50)
     assert metrics["flat_risk"] == 0
+
+
+def test_flat_rule_is_relative_to_the_size_of_the_risk() -> None:
+    from augury.early_warning.protocol import flat_risk_reason
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(40), np.ones(10)].astype(np.int8)
+    # a head that answers 0.5752–0.5754 for every window (seen on CalIt2) is flat, though not constant
+    assert "flat" in flat_risk_reason(0.5753 + 0.00026 * rng.standard_normal(50), y)
+    assert "flat" in flat_risk_reason(0.2 + 0.00037 * rng.standard_normal(50), y)
+    assert flat_risk_reason(rng.uniform(size=50), y) is None
+    # raw detector scores: judged against their own size
+    assert flat_risk_reason(1000 + 5 * rng.standard_normal(50), y) is None
+    assert "flat" in flat_risk_reason(1000 + 0.1 * rng.standard_normal(50), y)
+    assert "undefined" in flat_risk_reason(rng.uniform(size=50), np.zeros(50))
+    assert flat_risk_reason(np.empty(0), np.empty(0)) == "no validation windows"
+
+
+def test_score_labelled_matches_the_protocol_on_the_same_windows() -> None:
+    from augury.early_warning.protocol import score_labelled
+
+    x, labels = _precursor_series(300, 3)
+    pred = RandomPredictor(window=W).fit(x)
+    metrics, arrays = evaluate_predictor(pred, x, labels, n_boot=50)
+    sp = split_series(x, labels, W)
+    again, arrays2 = score_labelled(pred, *sp.test, n_boot=50)
+    for k in ("win_auc", "win_f1", "events", "events_warned", "false_warnings_per_1000", "persistence_win_auc"):
+        assert again[k] == pytest.approx(metrics[k], nan_ok=True), k
+    np.testing.assert_array_equal(arrays["prob"], arrays2["prob"])

@@ -20,11 +20,16 @@ VUS_THRESHOLDS = 250
 PA_THRESHOLD_PROTOCOL = "at_percentile(train+test scores, 100-ar)"
 
 TASKS = ("detect", "predict")
-#: Fitting protocols of ``bench --protocol``: ``default`` fits every detector on the training series;
-#: ``tsbad`` is TSB-AD's (docs/benchmarks/tsbad_protocol.md): detectors tagged
-#: ``supervision="unsupervised"`` fit on the whole scored series, the others on the training
-#: prefix, and the VUS window is the channel-0 period of the scored series.
-PROTOCOLS = ("default", "tsbad")
+#: Protocols of ``bench --protocol``: ``default`` fits every detector on the training series (and, for
+#: ``--task predict``, splits the labelled series 6:2:2 as one chronological series); ``tsbad`` is
+#: TSB-AD's (docs/benchmarks/tsbad_protocol.md; detect task): detectors tagged
+#: ``supervision="unsupervised"`` fit on the whole scored series, the others on the training prefix, and
+#: the VUS window is the channel-0 period of the scored series; ``entity-aware`` (predict task) splits
+#: 6:2:2 within each entity of a collection or of a manifest's spans and pools the parts
+#: (docs/methods/early_warning.md §6.2).
+PROTOCOLS = ("default", "tsbad", "entity-aware")
+#: the task each non-default protocol belongs to
+PROTOCOL_TASK = {"tsbad": "detect", "entity-aware": "predict"}
 
 
 def anomaly_ratio_for(dataset: str) -> float:
@@ -81,6 +86,8 @@ class RunSpec:
     scores: dict[str, str] | None = None
     #: fitting protocol (:data:`PROTOCOLS`); hashed only when not ``"default"``, so older run ids stay valid
     protocol: str = "default"
+    #: early-warning sample labels (``next`` or ``onset``); hashed only when not ``"next"``
+    label_mode: str = "next"
 
     def hashed_config(self) -> dict[str, Any]:
         """The part of the spec that determines the numbers (paths and import targets excluded;
@@ -90,6 +97,8 @@ class RunSpec:
             extra["scores_checksum"] = self.scores["checksum"]
         if self.protocol != "default":
             extra["protocol"] = self.protocol
+        if self.label_mode != "next":
+            extra["label_mode"] = self.label_mode
         return {
             **extra,
             "dataset": self.dataset,
@@ -122,6 +131,8 @@ class RunSpec:
         # Every part a user can name goes through the one safe-name rule (a method "../../X" must
         # not put the scores file outside --out).
         protocol = "" if self.protocol == "default" else f"__{safe_name(self.protocol)}"
+        if self.label_mode != "next":
+            protocol += f"__{safe_name(self.label_mode)}"
         return (f"{safe_name(self.dataset)}__{safe_name(self.method)}__{safe_name(self.preset)}__"
                 f"{safe_name(self.task)}{protocol}__s{self.seed}__{self.config_hash[:10]}")
 

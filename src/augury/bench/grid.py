@@ -19,10 +19,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from augury.bench.config import PROTOCOLS, TASKS, RunSpec, anomaly_ratio_for
+from augury.bench.config import PROTOCOL_TASK, PROTOCOLS, TASKS, RunSpec, anomaly_ratio_for
 from augury.bench.executors import BenchError, execute
 from augury.bench.store import ResultStore
 from augury.data.loaders import DATA_ENV, resolve_root
+from augury.early_warning.windows import LABEL_MODES
 
 
 def _resolve_params(method: str, preset: str, seed: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -133,6 +134,7 @@ def expand_grid(
     model: str | Path | None = None,
     scores: str | Path | None = None,
     protocol: str = "default",
+    label_mode: str = "next",
 ) -> list[RunSpec]:
     """All runs of the grid in a stable order (dataset, method, seed); seeds are ``0..seeds-1``.
 
@@ -143,7 +145,9 @@ def expand_grid(
     FILE``, see :mod:`augury.bench.imported`) evaluates imported test scores of one dataset under
     the name ``methods[0]`` (default: the file's stem); the hash includes the file's checksum.
     ``protocol`` (:data:`~augury.bench.config.PROTOCOLS`): ``"tsbad"`` fits unsupervised detectors
-    on the whole test series and takes the VUS window from its channel-0 period (detect task only).
+    on the whole test series and takes the VUS window from its channel-0 period (detect task only);
+    ``"entity-aware"`` splits the labelled series of ``--task predict`` within each entity.
+    ``label_mode`` (``next`` or ``onset``, predict task only): the early-warning sample labels.
 
     Raises :class:`BenchError` (or the data layer's errors) before anything runs when a method,
     preset, task or dataset is unusable.
@@ -154,8 +158,14 @@ def expand_grid(
         raise BenchError(f"--seeds must be >= 1, got {seeds}")
     if protocol not in PROTOCOLS:
         raise BenchError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
-    if protocol != "default" and (task != "detect" or model is not None or scores is not None):
+    if protocol != "default" and PROTOCOL_TASK[protocol] != task:
+        raise BenchError(f"--protocol {protocol} is a protocol of --task {PROTOCOL_TASK[protocol]}, not {task}")
+    if protocol == "tsbad" and (model is not None or scores is not None):
         raise BenchError(f"--protocol {protocol} fits detectors itself: it needs --task detect and no --model/--scores")
+    if label_mode not in LABEL_MODES:
+        raise BenchError(f"unknown --label-mode {label_mode!r}; expected one of {', '.join(LABEL_MODES)}")
+    if label_mode != "next" and task != "predict":
+        raise BenchError("--label-mode is an early-warning option: it needs --task predict")
     if not datasets or not (methods or model is not None or scores is not None):
         raise BenchError("need at least one dataset and one method (or --model / --scores)")
     if model is not None and scores is not None:
@@ -183,7 +193,8 @@ def expand_grid(
                                          target=infos[method].target if method in infos else "",
                                          preset=preset, task=task, seed=seed,
                                          params=params[method, seed], anomaly_ratio=anomaly_ratio_for(name),
-                                         model=saved, scores=imported, protocol=protocol))
+                                         model=saved, scores=imported, protocol=protocol,
+                                         label_mode=label_mode))
     return specs
 
 

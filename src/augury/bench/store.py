@@ -264,25 +264,39 @@ def fleet_aggregates(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+#: run settings besides (dataset, method, preset, task) that change the numbers: runs that differ in one
+#: are never averaged together (absent in older results, where they had their default value)
+_VARIANT_DEFAULTS = {"protocol": "default", "label_mode": "next"}
+
+
+def variant_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with :data:`_VARIANT_DEFAULTS` columns present and filled with their defaults."""
+    return df.assign(**{c: df[c].fillna(d) if c in df else d for c, d in _VARIANT_DEFAULTS.items()})
+
+
 def seed_means(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (dataset, method, preset, task) run with more than one seed: mean ± std over seeds.
+    """One row per (dataset, method, preset, task, protocol, label mode) run with more than one seed:
+    mean ± std over seeds.
 
     Numeric columns are the mean over the seeds that ran ``ok``; each metric of
     :data:`METRIC_COLUMNS` also gets ``<metric>_std`` (sample std, as "mean ± std over 5 seeds" is
     reported). ``status`` is ``seed_mean``, ``seed`` empty, ``seeds`` lists the seeds averaged.
     """
-    runs = df[df["status"].isin(RUN_STATUSES)]
+    runs = variant_columns(df[df["status"].isin(RUN_STATUSES)])
+    keys = ["dataset", "method", "preset", "task", *_VARIANT_DEFAULTS]
     out = []
-    for key, group in runs.groupby(["dataset", "method", "preset", "task"], sort=False):
+    for key, group in runs.groupby(keys, sort=False):
         ok = group[group["status"].eq("ok")]
         if group["seed"].nunique() < 2 or ok.empty:
             continue
         numeric = ok.select_dtypes("number").drop(columns=["seed"], errors="ignore")
         row: dict[str, Any] = dict(numeric.mean(numeric_only=True))
         row.update({f"{m}_std": float(ok[m].std()) for m in METRIC_COLUMNS if m in ok})
-        row.update(dict(zip(["dataset", "method", "preset", "task"], key, strict=True)))
+        row.update(dict(zip(keys, key, strict=True)))
+        variant = "".join(f"__{v}" for c, v in zip(_VARIANT_DEFAULTS, key[4:], strict=True)
+                          if v != _VARIANT_DEFAULTS[c])
         row.update(seed=None, status=SEED_MEAN, seeds=",".join(str(int(s)) for s in sorted(ok["seed"])),
                    n_seeds=len(ok), n_failed=int(group["status"].ne("ok").sum()),
-                   run_id=f"{key[0].replace('/', '-')}__{key[1]}__{key[2]}__{key[3]}__seed_mean")
+                   run_id=f"{key[0].replace('/', '-')}__{key[1]}__{key[2]}__{key[3]}{variant}__seed_mean")
         out.append(row)
     return pd.DataFrame(out)

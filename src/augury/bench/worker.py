@@ -181,19 +181,29 @@ def _timestamps(index: Any) -> dict[str, np.ndarray]:
 
 
 def _run_predict(spec: RunSpec, row: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Early warning: pre-train on train, then the 6:2:2 protocol on test with head seed ``spec.seed``."""
-    from augury.data.loaders import load_dataset
+    """Early warning: pre-train on train, then the 6:2:2 protocol on test with head seed ``spec.seed``
+    (within each entity under ``--protocol entity-aware``), labels of ``spec.label_mode``."""
+    from augury.data.loaders import load_dataset, test_spans
     from augury.early_warning.protocol import evaluate_predictor
     from augury.early_warning.registry import get_predictor_class
+    from augury.errors import DataError
 
     t0 = time.perf_counter()
     ds = load_dataset(spec.source, spec.data_root)
     row.update(n_train=int(ds.train.shape[0]), n_channels=ds.n_channels, load_s=time.perf_counter() - t0)
+    spans = None
+    if spec.protocol == "entity-aware":
+        spans = test_spans(ds)
+        if spans is None:
+            raise DataError(f"{spec.dataset}: no entities (a collection of folders or a manifest listing spans); "
+                            "--protocol entity-aware needs them, the default protocol splits one series")
+    row.update(protocol=spec.protocol, label_mode=spec.label_mode)
     pred = get_predictor_class(spec.method)(**spec.params)
     t1 = time.perf_counter()
     pred.fit(ds.train)
     t2 = time.perf_counter()
-    metrics, arrays = evaluate_predictor(pred, ds.test, ds.test_labels, seed=spec.seed)
+    metrics, arrays = evaluate_predictor(pred, ds.test, ds.test_labels, seed=spec.seed, label_mode=spec.label_mode,
+                                         spans=spans)
     t3 = time.perf_counter()
     row.update(metrics)
     row.update(fit_s=t2 - t1, head_s=t3 - t2, wall_s=t3 - t1, coverage=1.0)

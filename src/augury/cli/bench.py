@@ -16,25 +16,45 @@ if TYPE_CHECKING:  # pandas is imported by the command itself, keeping `augury -
     import pandas as pd
 
 _SHOWN = ["dataset", "method", "seed", "status", "n_entities", "wall_s", "peak_mem_mb", "auc_roc", "auc_pr", "vus_roc", "vus_pr",
-          "pa_f1", "random_pa_f1", "pa_f1_train", "flagged_fraction_train", "win_f1", "win_auc", "win_auc_ci_low", "win_auc_ci_high"]
+          "pa_f1", "random_pa_f1", "pa_f1_train", "flagged_fraction_train"]
+#: ``--task predict``: window-level early-warning metrics (no PA), counts first, the label-reading reference last
+_SHOWN_PREDICT = ["dataset", "method", "seed", "status", "wall_s", "n_test", "test_pos", "win_auc", "win_auc_ci_low",
+                  "win_auc_ci_high", "win_f1", "events_warned", "events", "mean_lead_steps", "false_warnings_per_1000",
+                  "flat_risk", "persistence_win_auc"]
+_TITLES = {"detect": "detection results (PA-F1: Anomaly-Transformer protocol; random_pa_f1: random scores)",
+           "predict": "early-warning results: will the next window hold an anomaly? (window AUC with bootstrap 95 %; "
+                      "F1, events warned, lead steps and false warnings per 1,000 normal windows at δ*; "
+                      "persistence reads the current window's labels)"}
 
 
 def _print_table(df: pd.DataFrame, console: Console, compare_paper: bool = False) -> None:
-    """Summary of the results: threshold-free metrics, then PA-F1 beside the random scorer's; with
-    ``compare_paper`` also the papers' numbers and our ratio to them (``paper_*``, ``ratio_*`` columns)."""
+    """Summary of the results, one table per task: for detection the threshold-free metrics, then PA-F1
+    beside the random scorer's; for early warning the window metrics of docs/methods/early_warning.md §6.6.
+    With ``compare_paper`` also the papers' numbers and our ratio to them (``paper_*``, ``ratio_*`` columns)."""
     import pandas as pd
 
-    table = Table(title="benchmark results (PA-F1: Anomaly-Transformer protocol; random_pa_f1: random scores)")
-    cols = [c for c in _SHOWN if c in df.columns]
-    if compare_paper:
-        cols += [c for c in df.columns if c.startswith(("paper_", "ratio_")) and c != "paper_source"
-                 and pd.api.types.is_numeric_dtype(df[c]) and df[c].notna().any()]
-    for c in cols:
-        table.add_column(c, justify="left" if c in ("dataset", "method", "status") else "right")
-    for _, row in df.iterrows():
-        table.add_row(*("-" if pd.isna(row[c]) else f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c])
-                        for c in cols))
-    console.print(table)
+    tasks = df["task"] if "task" in df.columns else pd.Series("detect", index=df.index)
+    for task, shown in (("detect", _SHOWN), ("predict", _SHOWN_PREDICT)):
+        part = df[tasks.eq(task)]
+        if part.empty:
+            continue
+        table = Table(title=_TITLES[task])
+        cols = [c for c in shown if c in part.columns and (c in shown[:4] or part[c].notna().any())]
+        if compare_paper:
+            cols += [c for c in part.columns if c.startswith(("paper_", "ratio_")) and c != "paper_source"
+                     and pd.api.types.is_numeric_dtype(part[c]) and part[c].notna().any()]
+        for c in cols:
+            table.add_column(c, justify="left" if c in ("dataset", "method", "status") else "right")
+        for _, row in part.iterrows():
+            table.add_row(*("-" if pd.isna(row[c]) else _cell(row[c], c) for c in cols))
+        console.print(table)
+
+
+def _cell(value: object, column: str) -> str:
+    if isinstance(value, float) and column in ("n_test", "test_pos", "events", "events_warned", "flat_risk") \
+            and value.is_integer():
+        return str(int(value))
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def bench_command(
@@ -65,9 +85,13 @@ def bench_command(
                                                      "'score' column as `augury detect --out` writes, .npy, or .npz "
                                                      "with scores and train_scores) instead of training; --method "
                                                      "names it.")] = None,
-    protocol: Annotated[str, typer.Option(help="default (fit on train) or tsbad (TSB-AD's: unsupervised methods fit "
-                                               "on the whole test series, VUS window from its channel-0 period).")
+    protocol: Annotated[str, typer.Option(help="default (fit on train; predict: one chronological 6:2:2 split), "
+                                               "tsbad (detect, TSB-AD's: unsupervised methods fit on the whole test "
+                                               "series, VUS window from its channel-0 period) or entity-aware "
+                                               "(predict: 6:2:2 within each entity, pooled).")
                         ] = "default",
+    label_mode: Annotated[str, typer.Option(help="predict: next (the next window holds an anomaly) or onset (one "
+                                                 "starts there and the current window is clean).")] = "next",
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Also rerun runs that failed on their data "
                                                                       "(by default recorded once).")] = False,
 ) -> None:
@@ -91,7 +115,7 @@ def bench_command(
         overrides["threshold"] = threshold
     specs = expand_grid(split_list(dataset), split_list(method), task=task, preset=preset,
                         seeds=seeds, data_root=data_root, fleet=fleet, overrides=overrides, model=model,
-                        scores=scores, protocol=protocol)
+                        scores=scores, protocol=protocol, label_mode=label_mode)
     t0 = time.perf_counter()
     table = run_grid(specs, out, executor=executor, workers=workers, ray_address=ray_address,
                      compare_paper=compare_paper, console=console, retry_failed=retry_failed)

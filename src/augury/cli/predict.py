@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +35,22 @@ def _read_labels(path: Path) -> np.ndarray:
     raise DataError(f"{path}: {frame.shape[1]} columns and none named 'label'; expected one label per step")
 
 
+def _summary(m: dict, part: str, label_mode: str) -> str:
+    """The scored windows in plain words: counts first (an AUC on 10 windows means little), the AUC with its
+    bootstrap interval, F1 at δ*, lead time, false warnings and the label-reading persistence reference."""
+    few = ("; few windows: read the interval, not the point value"
+           if m["n_test"] < 30 or m["test_pos"] < 5 else "")
+    lead = f", mean lead {m['mean_lead_steps']:.0f} steps" if m["events_warned"] else ""
+    return (f"{part}: {m['n_test']} windows, {m['test_pos']} with an anomalous next window ({label_mode} labels){few}\n"
+            f"  window AUC {m['win_auc']:.3f} [{m['win_auc_ci_low']:.3f}, {m['win_auc_ci_high']:.3f}] (bootstrap 95 %); "
+            f"at δ* = {m['threshold']:.4g}: F1 {m['win_f1']:.3f}, precision {m['win_precision']:.3f}, "
+            f"recall {m['win_recall']:.3f}\n"
+            f"  events warned {m['events_warned']}/{m['events']}{lead}; "
+            f"{m['false_warnings_per_1000']:.0f} false warnings per 1,000 normal windows\n"
+            f"  persistence (reads the current window's labels, not deployable): window AUC "
+            f"{m['persistence_win_auc']:.3f}")
+
+
 def predict_command(
     train: Annotated[Path, typer.Argument(help="Training series (pre-training, no labels): CSV, Parquet or .npy.")],
     test: Annotated[Path, typer.Argument(help="Series to warn on, same channels as TRAIN.")],
@@ -47,6 +64,9 @@ def predict_command(
     model: Annotated[Path | None, typer.Option(help="Use a saved predictor (with a head) instead of training.")] = None,
     save_model: Annotated[Path | None, typer.Option(help="Save the fitted predictor to this folder.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of pre-training and head.")] = 0,
+    label_mode: Annotated[str, typer.Option(help="next (the next window holds an anomaly) or onset (an anomaly "
+                                                 "starts in the next window and none is in the current one).")
+                          ] = "next",
     nan_policy: Annotated[str, typer.Option(help="error | interpolate | zero")] = "error",
     set_: Annotated[list[str], typer.Option("--set", help="Override a hyper-parameter: KEY=VALUE.")] = [],  # noqa: B006
 ) -> None:
@@ -62,14 +82,21 @@ def predict_command(
     from augury.data.formats import read_series
     from augury.data.validation import check_labels
     from augury.early_warning.base import load_predictor
-    from augury.early_warning.protocol import split_series, window_scores
+    from augury.early_warning.protocol import (
+        FlatRiskWarning,
+        evaluate_predictor,
+        score_labelled,
+        split_series,
+    )
     from augury.early_warning.registry import create_predictor
-    from augury.early_warning.windows import next_window_labels
+    from augury.early_warning.windows import LABEL_MODES, next_window_labels
     from augury.utils.atomic import atomic_open
     from augury.utils.paths import check_output_file
 
     # Everything that can be refused is checked before any work or output (nothing half-written).
     check_output_file(out)
+    if label_mode not in LABEL_MODES:
+        raise DataError(f"--label-mode must be one of {', '.join(LABEL_MODES)}, got {label_mode!r}")
     if save_model is not None:
         check_destination(save_model, "predictor")
     console = Console(stderr=True)
@@ -94,15 +121,23 @@ def predict_command(
         raise DataError(f"{test}: no labels to fit the risk head; pass --labels (per-step 0/1 of TEST), "
                         "--train-labels, or --model with a saved predictor")
     t0 = time.perf_counter()
-    split = None
-    if model is None:
-        pred.fit(x_train.values)
-        if y_train is not None:
-            pred.fit_head(x_train.values, y_train)
-        else:
-            sp = split_series(x_test.values, y_test, w)
-            pred.fit_head(*sp.train, validation=sp.val)
-            split = sp
+    split, metrics = None, None
+    # The protocol's own functions score the windows, so `predict` and `bench --task predict` agree.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FlatRiskWarning)
+        if model is None:
+            pred.fit(x_train.values)
+            if y_train is not None:
+                pred.fit_head(x_train.values, y_train, label_mode=label_mode)
+            else:
+                split = split_series(x_test.values, y_test, w)
+                metrics, _ = evaluate_predictor(pred, x_test.values, y_test, seed=seed, label_mode=label_mode)
+        if metrics is None and y_test is not None:
+            metrics, _ = score_labelled(pred, x_test.values, y_test, label_mode=label_mode, seed=seed)
+    flat_notes = [str(c.message) for c in caught if issubclass(c.category, FlatRiskWarning)]
+    for c in caught:
+        if not issubclass(c.category, FlatRiskWarning):
+            warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
     risk = pred.predict_proba(x_test.values)
     start, end = pred.window_index(x_test.values.shape[0])
     frame = pd.DataFrame({"window": np.arange(risk.size), "start": start, "end": end, "risk": risk,
@@ -113,9 +148,11 @@ def predict_command(
         first_val, first_test = split.offsets[1] // w, split.offsets[2] // w
         frame["split"] = np.where(frame["window"] < first_val, "head_train",
                                   np.where(frame["window"] < first_test, "val", "test"))
-        part = frame[(frame["split"] == "test") & (frame["next_label"] >= 0)]
-        m = window_scores(part["next_label"].to_numpy(), part["risk"].to_numpy(), pred.threshold_)
-        console.print("test windows: " + ", ".join(f"{k}={v:.3f}" for k, v in m.items()))
+    if metrics is not None:
+        console.print(_summary(metrics, "test part (last 20 % of TEST)" if split is not None
+                               else "every TEST window (out of sample)", label_mode), soft_wrap=True)
+    for note in flat_notes:
+        console.print(f"warning: {note}", soft_wrap=True)
     with atomic_open(out, "w") as fh:
         frame.to_csv(fh, index=False)
     if save_model is not None:

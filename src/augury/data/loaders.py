@@ -276,6 +276,16 @@ def _spans_of(ds: Dataset):
     return entity_spans(manifest, len(ds.train), len(ds.test), where) if manifest else None
 
 
+def test_spans(ds: Dataset) -> list[tuple[int, int]] | None:
+    """``(start, length)`` of each entity's rows in ``ds.test``: the entities of a concatenated collection
+    (SMD's machines) or the spans of a single dataset's manifest (MSL's channels); ``None`` otherwise."""
+    entities = ds.meta.get("entities")
+    if entities:
+        return [(int(e["test_start"]), int(e["test_end"]) - int(e["test_start"])) for e in entities]
+    spans = _spans_of(ds)
+    return [(s.test_start, s.test_len) for s in spans] if spans else None
+
+
 def _span_entity(name_or_path: str | Path, root: str | Path | None, fmt: str | None, nan_policy: NanPolicy,
                  min_length: int) -> Dataset | None:
     """``"<dataset>/<entity>"`` where ``<dataset>`` lists spans and ``<entity>`` is one of them, else ``None``."""

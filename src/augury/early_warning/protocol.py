@@ -31,8 +31,12 @@ from augury.metrics.prf import confusion_prf
 
 log = logging.getLogger(__name__)
 
-#: Validation risks whose standard deviation is below this are "flat": δ* then means nothing.
-FLAT_RISK_STD = 1e-6
+#: Validation risks are "flat" when their standard deviation is below this share of their typical size,
+#: max(1, |median|): for a probability, below 0.001. Set on the shared data (docs/methods/early_warning.md
+#: §6.5): MTS-JEPA's heads gave validation risks with a std of 1e-6 to 0.0009 on MSL, SMD and CalIt2,
+#: where δ* then warned on most windows, while no random, rawfeat or detect-now run there came near it
+#: (rawfeat: 0.07 to 0.4). Scale-relative so that raw detector scores are judged against their own size.
+FLAT_RISK_REL = 1e-3
 
 
 class FlatRiskWarning(UserWarning):
@@ -154,19 +158,78 @@ def persistence_risk(labels: np.ndarray, window: int) -> np.ndarray:
     return labels[: n * window].reshape(n, window).mean(axis=1)[:-1].astype(np.float64)
 
 
+def flat_risk_reason(risk: np.ndarray, y: np.ndarray) -> str | None:
+    """Why validation risks ``[N]`` with labels ``[N]`` cannot carry δ*, or None when they can: no
+    windows, one class (AUC undefined), or a spread below :data:`FLAT_RISK_REL` of their size."""
+    r = np.asarray(risk, dtype=np.float64)
+    if r.size == 0:
+        return "no validation windows"
+    if np.min(y) == np.max(y):
+        return f"all {r.size} validation windows have label {int(np.min(y))}, so their AUC is undefined"
+    sd, size = float(np.std(r)), max(1.0, float(abs(np.median(r))))
+    if sd < FLAT_RISK_REL * size:
+        return (f"validation risk is flat (std {sd:.2g}, range {np.min(r):.6g}–{np.max(r):.6g}; "
+                f"below {FLAT_RISK_REL:g} × {size:.3g})")
+    return None
+
+
 def _flat_risk(predictor, val: list[tuple[np.ndarray, np.ndarray]], label_mode: str) -> bool:
     risk, ys = [], []
     for x, lab in val:
         y, keep = sample_labels(lab, predictor.window, label_mode)
         risk.append(predictor.predict_proba(x)[:-1][keep])
         ys.append(y[keep])
-    r, y = np.concatenate(risk), np.concatenate(ys)
-    flat = bool(r.size == 0 or np.std(r) < FLAT_RISK_STD or y.min(initial=0) == y.max(initial=0))
-    if flat:
-        warnings.warn(f"{type(predictor).__name__}: validation risk is flat (std {np.std(r) if r.size else 0:.2g}) "
-                      "or validation windows have one class; δ* and the warnings it gives mean nothing",
-                      FlatRiskWarning, stacklevel=3)
-    return flat
+    reason = flat_risk_reason(np.concatenate(risk), np.concatenate(ys))
+    if reason is not None:
+        warnings.warn(f"{type(predictor).__name__}: {reason}; δ* = {predictor.threshold_:.6g} and the warnings "
+                      "it gives mean nothing (window AUC still ranks the risks)", FlatRiskWarning, stacklevel=3)
+    return reason is not None
+
+
+def _score_parts(predictor, parts: list[tuple[np.ndarray, np.ndarray]], offsets: list[int], label_mode: str,
+                 n_boot: int, seed: int) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Metrics of :func:`evaluate_predictor` over labelled series ``parts`` with the predictor's fitted head
+    and δ*; ``offsets`` are each part's first step in the caller's series (for the window ``start``)."""
+    w = predictor.window
+    probs, ys, pers, starts, leads, flags_all = [], [], [], [], [], []
+    for (x_te, l_te), offset in zip(parts, offsets, strict=True):
+        prob = predictor.predict_proba(x_te)[:-1]
+        y, keep = sample_labels(l_te, w, label_mode)
+        flags = (prob > predictor.threshold_).astype(np.int8)
+        if l_te.any():
+            leads.append(warning_lead_times(l_te, flags, w))
+        probs.append(prob[keep])
+        ys.append(y[keep])
+        flags_all.append(flags[keep])
+        pers.append(persistence_risk(l_te, w)[keep])
+        starts.append(offset + np.flatnonzero(keep) * w)
+    prob, y, per = np.concatenate(probs), np.concatenate(ys), np.concatenate(pers)
+    metrics = window_scores(y, prob, predictor.threshold_, n_boot=n_boot, seed=seed)
+    lead = np.concatenate(leads) if leads else np.empty(0)
+    metrics.update(
+        threshold=float(predictor.threshold_), n_test=int(y.size), test_pos=int(y.sum()),
+        test_pos_rate=float(y.mean()) if y.size else float("nan"),
+        persistence_win_auc=float(roc_auc_score(y, per)) if 0 < y.sum() < y.size else float("nan"),
+        events=int(lead.size), events_warned=int(np.sum(~np.isnan(lead))),
+        mean_lead_steps=float(np.nanmean(lead)) if np.any(~np.isnan(lead)) else float("nan"),
+        false_warnings_per_1000=false_warnings_per_1000(y, np.concatenate(flags_all)),
+    )
+    return metrics, {"prob": prob.astype(np.float32), "y": y, "start": np.concatenate(starts)}
+
+
+def score_labelled(predictor, x: np.ndarray, labels: np.ndarray, label_mode: str = "next", n_boot: int = 1000,
+                   seed: int = 0) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Score every sample of a labelled series ``x`` ``[T, C]`` / ``labels`` ``[T]`` with an already
+    fitted head (no split): the test metrics of :func:`evaluate_predictor` and its arrays, plus
+    ``flat_risk`` judged on these risks. For a series none of whose windows trained the head."""
+    metrics, arrays = _score_parts(predictor, [(x, labels)], [0], label_mode, n_boot, seed)
+    reason = flat_risk_reason(arrays["prob"], arrays["y"]) if arrays["y"].size else "no labelled windows"
+    if reason is not None:
+        warnings.warn(f"{type(predictor).__name__}: {reason.replace('validation', 'scored')}; δ* = "
+                      f"{predictor.threshold_:.6g} and the warnings it gives mean nothing", FlatRiskWarning,
+                      stacklevel=2)
+    metrics["flat_risk"] = int(reason is not None)
+    return metrics, arrays
 
 
 def evaluate_predictor(predictor, test: np.ndarray, labels: np.ndarray, seed: int = 0, n_boot: int = 1000,
@@ -198,30 +261,10 @@ def evaluate_predictor(predictor, test: np.ndarray, labels: np.ndarray, seed: in
     x_tr, l_tr = pooled(parts.train)
     predictor.fit_head(x_tr, l_tr, validation=pooled(parts.val), seed=seed, label_mode=label_mode)
     flat = _flat_risk(predictor, parts.val, label_mode)
-    probs, ys, pers, starts, leads, flags_all = [], [], [], [], [], []
-    for (x_te, l_te), offset in zip(parts.test, offsets, strict=True):
-        prob = predictor.predict_proba(x_te)[:-1]
-        y, keep = sample_labels(l_te, w, label_mode)
-        flags = (prob > predictor.threshold_).astype(np.int8)
-        if l_te.any():
-            leads.append(warning_lead_times(l_te, flags, w))
-        probs.append(prob[keep])
-        ys.append(y[keep])
-        flags_all.append(flags[keep])
-        pers.append(persistence_risk(l_te, w)[keep])
-        starts.append(offset + np.flatnonzero(keep) * w)
-    prob, y, per = np.concatenate(probs), np.concatenate(ys), np.concatenate(pers)
-    metrics = window_scores(y, prob, predictor.threshold_, n_boot=n_boot, seed=seed)
-    lead = np.concatenate(leads) if leads else np.empty(0)
-    n_tr = sum(n_windows(x.shape[0], w) - 1 for x in x_tr)
-    n_va = sum(n_windows(x.shape[0], w) - 1 for x, _ in parts.val)
+    metrics, arrays = _score_parts(predictor, parts.test, offsets, label_mode, n_boot, seed)
     metrics.update(
-        threshold=float(predictor.threshold_), n_head_train=n_tr, n_val=n_va, n_test=int(y.size),
-        test_pos_rate=float(y.mean()) if y.size else float("nan"),
-        persistence_win_auc=float(roc_auc_score(y, per)) if 0 < y.sum() < y.size else float("nan"),
-        events=int(lead.size), events_warned=int(np.sum(~np.isnan(lead))),
-        mean_lead_steps=float(np.nanmean(lead)) if np.any(~np.isnan(lead)) else float("nan"),
-        false_warnings_per_1000=false_warnings_per_1000(y, np.concatenate(flags_all)),
+        n_head_train=sum(n_windows(x.shape[0], w) - 1 for x in x_tr),
+        n_val=sum(n_windows(x.shape[0], w) - 1 for x, _ in parts.val),
         flat_risk=int(flat), entities=len(parts.entities), entities_skipped=len(parts.skipped),
     )
-    return metrics, {"prob": prob.astype(np.float32), "y": y, "start": np.concatenate(starts)}
+    return metrics, arrays

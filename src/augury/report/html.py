@@ -23,7 +23,7 @@ import pandas as pd
 
 from augury.bench.store import ResultStore
 from augury.events import to_events
-from augury.report.leaderboard import RANK_METRIC, leaderboard
+from augury.report.leaderboard import PREDICT_RANK_METRIC, RANK_METRIC, leaderboard
 from augury.report.plots import plot_scores
 from augury.utils.atomic import atomic_write_text
 from augury.utils.names import safe_child, safe_name
@@ -37,12 +37,17 @@ GROUPS: list[tuple[str, list[str]]] = [
                                                   "paper_pa_f1"]),
     ("train-score threshold (deployable)", ["pa_f1_train", "random_pa_f1_train", "point_f1_train",
                                             "flagged_fraction_train", "events_per_1k_train"]),
-    ("early warning (window level, no PA)", ["win_precision", "win_recall", "win_f1", "win_auc", "paper_win_f1",
-                                             "paper_win_auc"]),
+    ("early warning (window level, no PA)", ["test_pos", "win_precision", "win_recall", "win_f1", "win_auc",
+                                             "win_auc_ci_low", "win_auc_ci_high", "paper_win_f1", "paper_win_auc",
+                                             "events_warned", "events", "mean_lead_steps", "false_warnings_per_1000",
+                                             "flat_risk", "persistence_win_auc"]),
     ("cost", ["wall_s", "peak_mem_mb"]),
 ]
 #: Our own metrics (all higher-is-better) whose best value per dataset is marked.
 BEST_MARKED = {"auc_roc", "auc_pr", "vus_roc", "vus_pr", "pa_f1", "win_f1", "win_auc"}
+
+#: Columns that hold counts: shown without decimals even after averaging turned them into floats.
+_COUNTS = {"rank", "seed", "n_test", "n_entities", "n_seeds", "test_pos", "events", "events_warned", "flat_risk"}
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
@@ -94,7 +99,7 @@ def _table(df: pd.DataFrame) -> str:
                     cls = "best"
                 value = row[c]
                 # Counts become floats once averaged into an aggregate row; show them as counts.
-                if c in ("seed", "n_test") and isinstance(value, float) and value.is_integer():
+                if c in _COUNTS and isinstance(value, float) and value.is_integer():
                     value = int(value)
                 text = _fmt(value)
                 low, high = row.get(f"{c}_ci_low"), row.get(f"{c}_ci_high")
@@ -105,17 +110,17 @@ def _table(df: pd.DataFrame) -> str:
     return f"<table><tr>{head1}</tr><tr>{head2}</tr>{''.join(body)}</table>"
 
 
-def _leaderboard_html(df: pd.DataFrame) -> str:
-    """One ranked table per dataset (see :func:`augury.report.leaderboard.leaderboard`)."""
+def _leaderboard_html(df: pd.DataFrame, task: str = "detect") -> str:
+    """One ranked table per dataset for one task (see :func:`augury.report.leaderboard.leaderboard`)."""
     parts = []
-    for dataset, table in leaderboard(df).items():
+    for dataset, table in leaderboard(df, task).items():
         head = "".join(f'<th class="{"t" if c == "method" else ""}">{html.escape(c)}</th>' for c in table.columns)
         body = []
         for _, row in table.iterrows():
             cells = []
             for c in table.columns:
                 value = row[c]
-                if c in ("rank", "n_entities", "n_seeds") and isinstance(value, float) and value.is_integer():
+                if c in _COUNTS and isinstance(value, float) and value.is_integer():
                     value = int(value)
                 cls = "t" if c == "method" else "ref" if c.startswith(("paper_", "random_")) else ""
                 cells.append(f'<td class="{cls}">{_fmt(value)}</td>')
@@ -124,7 +129,28 @@ def _leaderboard_html(df: pd.DataFrame) -> str:
         missing = "" if papers.notna().any(axis=None) else '<p class="note">No published number for this dataset.</p>'
         parts.append(f'<h3>{html.escape(dataset)}</h3><div class="scroll"><table><tr>{head}</tr>{"".join(body)}'
                      f"</table></div>{missing}")
-    return "".join(parts) or "<p>No finished detection runs.</p>"
+    return "".join(parts)
+
+
+def _verdict_html(df: pd.DataFrame) -> str:
+    """The leaderboards of every task that has finished runs, each with the protocol it follows."""
+    detect, predict = _leaderboard_html(df, "detect"), _leaderboard_html(df, "predict")
+    parts = []
+    if detect:
+        parts.append(f"""<h3>Detection</h3><p class="note">Per dataset, methods ranked by {RANK_METRIC} (threshold-free);
+random_*: a random scorer on the same labels, paper_*: the published number under the paper's own protocol. A
+collection run entity by entity shows its aggregate over the entities every method finished (n_entities).</p>
+{detect}""")
+    if predict:
+        parts.append(f"""<h3>Early warning</h3><p class="note">Will the window after each window hold an anomaly?
+Per dataset, predictors ranked by {PREDICT_RANK_METRIC} on the test part of the chronological 6:2:2 split of the
+labelled series (the head is trained on the first part, its epoch and the threshold δ* chosen on the second), with
+its bootstrap 95 % interval (win_auc_ci_low/high). At δ*: window F1, anomaly events warned before their onset, mean
+lead in steps and false warnings per 1,000 normal windows; flat_risk counts runs whose validation risk was flat
+(δ* meaningless). persistence_win_auc reads the current window's labels: a reference no deployable predictor has,
+showing how much of the task is "it is already anomalous". Compare with the random predictor's row.</p>
+{predict}""")
+    return "".join(parts) or "<p>No finished runs.</p>"
 
 
 def _details_html(df: pd.DataFrame) -> str:
@@ -161,6 +187,13 @@ def _plot_run(results_dir: Path, plots_dir: Path, row: pd.Series) -> Path | None
             stamps is not None and stamps.shape != scores.shape):
         raise _Unreadable(scores_file)
     events = None
+    if row.get("task") == "predict":
+        # one point per scored window (the risk of the window after it), not per step
+        title = (f"{row['dataset']} · {row['method']} ({row['preset']}, seed {row['seed']}) — window AUC "
+                 f"{_fmt(row.get('win_auc'))}, F1 {_fmt(row.get('win_f1'))} at δ*\nred: the next window is anomalous")
+        return plot_scores(safe_child(plots_dir, f"{safe_name(row['run_id'])}.png"), scores, labels, threshold=threshold,
+                           title=title, xlabel="test window (pooled over the test parts)",
+                           ylabel="risk of the next window", threshold_name="δ*", label_name="anomalous next window")
     title = (f"{row['dataset']} · {row['method']} ({row['preset']}, seed {row['seed']}) — AUC-PR {_fmt(row.get('auc_pr'))}, "
              f"VUS-PR {_fmt(row.get('vus_pr'))}\ndashed: AT percentile threshold")
     train_threshold = float(extra["train_threshold"]) if "train_threshold" in extra else float("nan")
@@ -218,10 +251,7 @@ def build_report(results_dir: str | Path, out: str | Path | None = None,
 <style>{CSS}</style></head><body>
 <h1>augury benchmark report</h1>
 <section class="verdict"><h2>Leaderboard</h2>
-<p class="note">Per dataset, methods ranked by {RANK_METRIC} (threshold-free); random_*: a random scorer on the same
-labels, paper_*: the published number under the paper's own protocol. A collection run entity by entity shows its
-aggregate over the entities every method finished (n_entities).</p>
-{_leaderboard_html(df)}</section>
+{_verdict_html(df)}</section>
 <h2>Details</h2>
 <p class="note">{len(df)} rows from <code>{html.escape(str(results_dir.resolve()))}</code>.
 Bold green: best value per dataset and metric. Grey italic: reference numbers (paper_*: published, under the

@@ -45,6 +45,10 @@ def plot_scores(
     channel_names: list[str] | None = None,
     timestamps: np.ndarray | None = None,
     events: list[tuple[int, int]] | None = None,
+    xlabel: str | None = None,
+    ylabel: str = "anomaly score",
+    threshold_name: str = "threshold",
+    label_name: str = "labelled anomaly",
 ) -> Path:
     """Plot per-step ``scores`` ``[T]`` with labelled anomaly segments shaded; write a PNG atomically.
 
@@ -55,7 +59,9 @@ def plot_scores(
     ``signal`` ``[T, k]`` (raw values of k channels, named by ``channel_names``) gets one panel per
     channel above the scores; ``timestamps`` ``[T]`` (datetime64 or numbers) replace the step
     index on the time axis; ``events`` (half-open ``(start, stop)`` step ranges, e.g. from
-    :func:`augury.events.to_events`) are marked as orange bars under every panel. Returns the PNG path.
+    :func:`augury.events.to_events`) are marked as orange bars under every panel. ``xlabel`` (default:
+    "time step" or the timestamps' name), ``ylabel``, ``threshold_name`` and ``label_name`` name the axes
+    and legend entries (early-warning risks are per window, their threshold is δ*). Returns the PNG path.
     """
     s = np.asarray(scores, dtype=np.float64).ravel()
     offset = 0
@@ -88,28 +94,28 @@ def plot_scores(
             axes[i].set_ylabel(_plain(names[i]) if i < len(names) else f"ch{i}", fontsize=8)
             axes[i].tick_params(labelsize=7)
         ax = axes[-1]
-        ax.plot(x, s, lw=0.6, color="tab:blue", label="score")
+        ax.plot(x, s, lw=0.6, color="tab:blue", label=ylabel)
         if labels is not None:
             for i, (start, stop) in enumerate(anomaly_segments(y)):
                 for a in axes:
                     a.axvspan(*span(offset + start, offset + stop), color="tab:red", alpha=0.25, lw=0,
-                              label="labelled anomaly" if i == 0 and a is ax else None)
+                              label=label_name if i == 0 and a is ax else None)
         for i, (start, stop) in enumerate(events or []):
             for a in axes:
                 a.axvspan(*span(start, stop), ymin=0, ymax=0.06, color="tab:orange", lw=0,
                           label="detected event" if i == 0 and a is ax else None)
         if threshold is not None and np.isfinite(threshold):
-            ax.axhline(threshold, color="black", ls="--", lw=0.8, label=f"threshold {threshold:.4g}")
+            ax.axhline(threshold, color="black", ls="--", lw=0.8, label=f"{threshold_name} {threshold:.4g}")
         if train_len is not None and 0 < train_len < s.size:
             ax.axvline(x[train_len], color="grey", lw=0.8, label="train | test")
         if timestamps is None:
             ax.set_xlim(0, max(s.size - 1, 1))
-            ax.set_xlabel("time step")
+            ax.set_xlabel(xlabel or "time step")
         else:
             if s.size > 1:
                 ax.set_xlim(x[0], x[-1])
-            ax.set_xlabel(str(getattr(timestamps, "name", None) or "time"))
-        ax.set_ylabel("anomaly score")
+            ax.set_xlabel(xlabel or str(getattr(timestamps, "name", None) or "time"))
+        ax.set_ylabel(ylabel)
         if title:
             axes[0].set_title(_plain(title), fontsize=10)
         ax.legend(loc="upper right", fontsize=8, framealpha=0.8)

@@ -152,6 +152,10 @@ def pretrain(model: MTSJEPAModel, train_pairs: tuple[np.ndarray, np.ndarray],
     best_state: dict[str, torch.Tensor] | None = None
     best, since_best, step = math.inf, 0, 0
     t0 = time.perf_counter()
+    has_val = val_pairs is not None and val_pairs[0].shape[0] > 0
+    if cfg.progress and not has_val:
+        _say("mtsjepa: no pre-training validation windows (the training series is too short for its val_fraction "
+             "to hold 2 windows); no epoch selection or early stopping, the last epoch is kept")
     model.train()
     try:
         for epoch in range(1, cfg.epochs + 1):
@@ -175,7 +179,7 @@ def pretrain(model: MTSJEPAModel, train_pairs: tuple[np.ndarray, np.ndarray],
             hist.train.append({k: s / per_epoch for k, s in sums.items()})
             diag = collapse_diagnostics(model, diag_ctx, diag_tgt, cfg)
             hist.diagnostics.append(diag)
-            vl = _validate(model, *val_pairs, cfg) if val_pairs is not None and val_pairs[0].shape[0] else math.nan
+            vl = _validate(model, *val_pairs, cfg) if has_val else math.nan
             hist.val_loss.append(vl)
             mark = ""
             if epoch > cfg.select_after and math.isfinite(vl):
@@ -187,7 +191,8 @@ def pretrain(model: MTSJEPAModel, train_pairs: tuple[np.ndarray, np.ndarray],
                     since_best += 1
             if cfg.progress:
                 terms_txt = " ".join(f"{k}={v:.4g}" for k, v in hist.train[-1].items())
-                _say(f"mtsjepa epoch {epoch}/{cfg.epochs} {terms_txt} val={vl:.4g}{mark} "
+                val_txt = f" val={vl:.4g}{mark}" if has_val else ""
+                _say(f"mtsjepa epoch {epoch}/{cfg.epochs} {terms_txt}{val_txt} "
                      f"H_batch={diag['batch_entropy']:.3f} H_sample={diag['sample_entropy']:.3f} "
                      f"codes={diag['codes_in_use']:.0f} trcov={diag['trace_cov']:.4g} "
                      f"({time.perf_counter() - t0:.0f} s)")
