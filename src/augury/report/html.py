@@ -267,7 +267,8 @@ rows are means over the seeds that ran (standard deviations in results.csv).</p>
 <h2>Scores over time</h2>
 <p class="note">One plot per run: the raw values of the (up to 3) channels that leave their training range the most,
 then the test scores, on the data's timestamps when it has them; labelled anomaly segments shaded red, the PA
-threshold dashed, events flagged by the detector's own train threshold marked orange.</p>
+threshold dashed, events flagged by the detector's own train threshold marked orange. Early-warning runs plot one
+point per test window instead: the risk that the next window is anomalous, δ* dashed, and red where it was.</p>
 {''.join(figures) or '<p>No saved scores.</p>'}
 </body></html>
 """
