@@ -28,6 +28,7 @@ from augury.metrics import auc_roc, estimate_period, vus_pr
 METHODS = {
     "subpca": ("Sub-PCA", "run_Sub_PCA", {"periodicity": 1, "n_components": None}),
     "poly": ("POLY", "run_POLY", {"periodicity": 1, "power": 4}),
+    "matrixprofile": ("MatrixProfile", "run_MatrixProfile", {"periodicity": 1}),
 }
 
 

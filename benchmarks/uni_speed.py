@@ -29,6 +29,7 @@ from augury.data.loaders import load_dataset
 METHODS = {
     "subpca": ("run_Sub_PCA", {"periodicity": 1, "n_components": None}),
     "poly": ("run_POLY", {"periodicity": 1, "power": 4}),
+    "matrixprofile": ("run_MatrixProfile", {"periodicity": 1}),
 }
 
 
