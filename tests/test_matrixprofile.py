@@ -134,3 +134,18 @@ def test_series_shorter_than_the_window_is_a_data_error() -> None:
         det.decision_function(TEST[: W - 1])
     with pytest.raises(DataError):
         _fitted(join="self").decision_function(TEST[: W + 3])
+
+
+def test_scoring_leaves_the_torch_thread_count_alone():
+    """numba's kernels reset OpenMP's thread count; a deep detector fitted next must keep the caller's."""
+    import torch
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400, 2))
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        augury.create_detector("matrixprofile", "cpu", window=20).fit(x).decision_function(x)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
