@@ -40,6 +40,9 @@ METRIC_COLUMNS = THRESHOLD_FREE + PA_METRICS + ["random_pa_f1"] + WINDOW_METRICS
 AGGREGATE = "aggregate"
 SEED_MEAN = "seed_mean"
 RUN_STATUSES = ("ok", "failed")
+#: Columns that hold counts: shown without decimals even after a seed mean or aggregate made them floats.
+COUNT_COLUMNS = frozenset({"rank", "seed", "n_test", "n_entities", "n_seeds", "test_pos", "events", "events_warned",
+                           "flat_risk"})
 #: ``failure_kind`` of a failed run that would fail the same way again (DataError and the like)
 DETERMINISTIC = "data"
 LOCK_FILE = ".lock"

@@ -51,8 +51,9 @@ def _print_table(df: pd.DataFrame, console: Console, compare_paper: bool = False
 
 
 def _cell(value: object, column: str) -> str:
-    if isinstance(value, float) and column in ("n_test", "test_pos", "events", "events_warned", "flat_risk") \
-            and value.is_integer():
+    from augury.bench.store import COUNT_COLUMNS
+
+    if isinstance(value, float) and column in COUNT_COLUMNS and value.is_integer():
         return str(int(value))
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 

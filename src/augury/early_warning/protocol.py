@@ -158,17 +158,17 @@ def persistence_risk(labels: np.ndarray, window: int) -> np.ndarray:
     return labels[: n * window].reshape(n, window).mean(axis=1)[:-1].astype(np.float64)
 
 
-def flat_risk_reason(risk: np.ndarray, y: np.ndarray) -> str | None:
-    """Why validation risks ``[N]`` with labels ``[N]`` cannot carry δ*, or None when they can: no
+def flat_risk_reason(risk: np.ndarray, y: np.ndarray, part: str = "validation") -> str | None:
+    """Why the risks ``[N]`` with labels ``[N]`` of ``part`` cannot carry δ*, or None when they can: no
     windows, one class (AUC undefined), or a spread below :data:`FLAT_RISK_REL` of their size."""
     r = np.asarray(risk, dtype=np.float64)
     if r.size == 0:
-        return "no validation windows"
+        return f"no {part} windows"
     if np.min(y) == np.max(y):
-        return f"all {r.size} validation windows have label {int(np.min(y))}, so their AUC is undefined"
+        return f"all {r.size} {part} windows have label {int(np.min(y))}, so their AUC is undefined"
     sd, size = float(np.std(r)), max(1.0, float(abs(np.median(r))))
     if sd < FLAT_RISK_REL * size:
-        return (f"validation risk is flat (std {sd:.2g}, range {np.min(r):.6g}–{np.max(r):.6g}; "
+        return (f"{part} risk is flat (std {sd:.2g}, range {np.min(r):.6g}–{np.max(r):.6g}; "
                 f"below {FLAT_RISK_REL:g} × {size:.3g})")
     return None
 
@@ -223,9 +223,9 @@ def score_labelled(predictor, x: np.ndarray, labels: np.ndarray, label_mode: str
     fitted head (no split): the test metrics of :func:`evaluate_predictor` and its arrays, plus
     ``flat_risk`` judged on these risks. For a series none of whose windows trained the head."""
     metrics, arrays = _score_parts(predictor, [(x, labels)], [0], label_mode, n_boot, seed)
-    reason = flat_risk_reason(arrays["prob"], arrays["y"]) if arrays["y"].size else "no labelled windows"
+    reason = flat_risk_reason(arrays["prob"], arrays["y"], part="scored")
     if reason is not None:
-        warnings.warn(f"{type(predictor).__name__}: {reason.replace('validation', 'scored')}; δ* = "
+        warnings.warn(f"{type(predictor).__name__}: {reason}; δ* = "
                       f"{predictor.threshold_:.6g} and the warnings it gives mean nothing", FlatRiskWarning,
                       stacklevel=2)
     metrics["flat_risk"] = int(reason is not None)

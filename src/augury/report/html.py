@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from augury.bench.store import ResultStore
+from augury.bench.store import COUNT_COLUMNS, ResultStore
 from augury.events import to_events
 from augury.report.leaderboard import PREDICT_RANK_METRIC, RANK_METRIC, leaderboard
 from augury.report.plots import plot_scores
@@ -45,9 +45,6 @@ GROUPS: list[tuple[str, list[str]]] = [
 ]
 #: Our own metrics (all higher-is-better) whose best value per dataset is marked.
 BEST_MARKED = {"auc_roc", "auc_pr", "vus_roc", "vus_pr", "pa_f1", "win_f1", "win_auc"}
-
-#: Columns that hold counts: shown without decimals even after averaging turned them into floats.
-_COUNTS = {"rank", "seed", "n_test", "n_entities", "n_seeds", "test_pos", "events", "events_warned", "flat_risk"}
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
@@ -99,7 +96,7 @@ def _table(df: pd.DataFrame) -> str:
                     cls = "best"
                 value = row[c]
                 # Counts become floats once averaged into an aggregate row; show them as counts.
-                if c in _COUNTS and isinstance(value, float) and value.is_integer():
+                if c in COUNT_COLUMNS and isinstance(value, float) and value.is_integer():
                     value = int(value)
                 text = _fmt(value)
                 low, high = row.get(f"{c}_ci_low"), row.get(f"{c}_ci_high")
@@ -120,7 +117,7 @@ def _leaderboard_html(df: pd.DataFrame, task: str = "detect") -> str:
             cells = []
             for c in table.columns:
                 value = row[c]
-                if c in _COUNTS and isinstance(value, float) and value.is_integer():
+                if c in COUNT_COLUMNS and isinstance(value, float) and value.is_integer():
                     value = int(value)
                 cls = "t" if c == "method" else "ref" if c.startswith(("paper_", "random_")) else ""
                 cells.append(f'<td class="{cls}">{_fmt(value)}</td>')
