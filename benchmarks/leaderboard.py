@@ -22,13 +22,15 @@ def main() -> None:
     parser.add_argument("--data-root", type=Path, default=None, help="shared data folder (default $AUGURY_DATA)")
     parser.add_argument("--out", type=Path, default=Path("leaderboard-results"))
     parser.add_argument("--preset", default="cpu")
+    parser.add_argument("--workers", type=int, default=None, help="parallel runs (default: the runner's)")
     parser.add_argument("--parts", default="", help="comma-separated part labels (default: all): "
                         + "; ".join(p.label for p in SUITE))
     args = parser.parse_args()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     parts = select_parts([p.strip() for p in args.parts.split(",") if p.strip()] or None)
     t0 = time.perf_counter()
-    per_part, board = run_suite(methods, args.out, parts, preset=args.preset, data_root=args.data_root)
+    per_part, board = run_suite(methods, args.out, parts, preset=args.preset, data_root=args.data_root,
+                               workers=args.workers)
     text = markdown(per_part, board) + f"\npreset {args.preset}; wall time of this invocation {time.perf_counter() - t0:.0f} s\n"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "leaderboard.md").write_text(text)

@@ -42,7 +42,7 @@ from augury.detectors.per_channel import PER_CHANNEL_RULES, PerChannelDetector
 from augury.errors import DataError, ParameterError
 
 
-def _stump(a: np.ndarray, m: int, b: np.ndarray | None = None) -> np.ndarray:
+def stump_profile(a: np.ndarray, m: int, b: np.ndarray | None = None) -> np.ndarray:
     """Matrix profile distances ``[len(a) − m + 1]``: self-join of ``a`` or AB-join of ``a`` against ``b``."""
     import stumpy
 
@@ -126,9 +126,9 @@ class MatrixProfile(PerChannelDetector):
 
     def _score_channel(self, c: int, x: np.ndarray) -> np.ndarray:
         if self.join == "self" or getattr(self, "_fitting", False):
-            profile = _stump(x, self.window_)
+            profile = stump_profile(x, self.window_)
         else:
-            profile = _stump(x, self.window_, self.channel_models_[c]["train"])
+            profile = stump_profile(x, self.window_, self.channel_models_[c]["train"])
         if not np.all(np.isfinite(profile)):
             raise DataError(f"MatrixProfile: channel {c} gave non-finite distances (window {self.window_})")
         return place(profile, x.size, self.window_)
@@ -137,7 +137,7 @@ class MatrixProfile(PerChannelDetector):
         if self.join != "ab":
             raise ParameterError("MatrixProfile: join='self' has no causal scores (the nearest neighbour may "
                                  "lie in the future); use join='ab'")
-        return _stump(x, self.window_, self.channel_models_[c]["train"])
+        return stump_profile(x, self.window_, self.channel_models_[c]["train"])
 
     def _set_state(self, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> None:
         super()._set_state(arrays, info)

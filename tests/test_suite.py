@@ -1,0 +1,75 @@
+"""The shared suite's leaderboard: common-series means, random row, ranks, oracle bound, markdown."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from augury.bench.suite import (
+    RANDOM,
+    SUITE,
+    Part,
+    leaderboard,
+    markdown,
+    oracle_bound,
+    select_parts,
+    summarise,
+)
+
+A, B = Part("A", "dsA", fleet=True), Part("B", "dsB")
+
+
+def _runs() -> tuple[pd.DataFrame, list]:
+    rows, pairs = [], []
+    # part A: two series; method m2 failed on the second, so only the first counts for everyone
+    for dataset, m1, m2, status2 in (("dsA/1", 0.4, 0.6, "ok"), ("dsA/2", 0.9, np.nan, "failed")):
+        for method, vus, status in (("m1", m1, "ok"), ("m2", m2, status2)):
+            rows.append({"dataset": dataset, "method": method, "config_hash": method, "status": status,
+                         "vus_pr": vus, "auc_roc": 0.7, "wall_s": 1.0,
+                         "random_vus_pr": 0.1, "random_auc_roc": 0.5})
+            pairs.append((A, SimpleNamespace(dataset=dataset, method=method, config_hash=method)))
+    for method, vus in (("m1", 0.8), ("m2", 0.2)):
+        rows.append({"dataset": "dsB", "method": method, "config_hash": method, "status": "ok", "vus_pr": vus,
+                     "auc_roc": 0.6, "wall_s": 2.0, "random_vus_pr": 0.3, "random_auc_roc": 0.5})
+        pairs.append((B, SimpleNamespace(dataset="dsB", method=method, config_hash=method)))
+    return pd.DataFrame(rows), pairs
+
+
+def test_parts_average_the_series_every_method_finished() -> None:
+    table, pairs = _runs()
+    parts, board = summarise(table, pairs, ["m1", "m2"])
+    a = parts[parts["part"] == "A"].set_index("method")
+    assert a.loc["m1", "vus_pr"] == 0.4 and a.loc["m2", "vus_pr"] == 0.6  # dsA/2 dropped for both
+    assert a.loc["m2", "n_failed"] == 1 and a.loc[RANDOM, "vus_pr"] == 0.1
+    board = board.set_index("method")
+    assert board.loc["m1", "mean_vus_pr"] == pytest.approx(0.6)  # (0.4 + 0.8) / 2
+    assert board.loc["m2", "mean_vus_pr"] == pytest.approx(0.4)
+    # ranks include the random row: m2 is below random on B
+    assert board.loc["m1", "mean_rank"] == 1.5 and board.loc["m2", "mean_rank"] == 2.0
+    assert list(leaderboard(parts)["method"])[:2] == ["m1", "m2"]
+
+
+def test_oracle_bound_takes_each_parts_best_single_method() -> None:
+    table, pairs = _runs()
+    parts, _ = summarise(table, pairs, ["m1", "m2"])
+    bound, picks = oracle_bound(parts)
+    assert picks == {"A": "m2", "B": "m1"} and bound == pytest.approx((0.6 + 0.8) / 2)
+    ensemble = parts.assign(method=parts["method"].replace({"m2": "ensemble"}))
+    assert oracle_bound(ensemble)[1] == {"A": "m1", "B": "m1"}  # the ensemble is not a candidate
+
+
+def test_markdown_has_both_tables_and_the_bound() -> None:
+    table, pairs = _runs()
+    text = markdown(*summarise(table, pairs, ["m1", "m2"]))
+    assert "## Leaderboard" in text and "## VUS-PR per part" in text
+    assert "Oracle bound" in text and "mean VUS-PR 0.700 (A: m2, B: m1)" in text
+
+
+def test_select_parts_names_an_unknown_label() -> None:
+    assert select_parts(None) == SUITE
+    assert select_parts(["CalIt2"])[0].dataset == "CalIt2"
+    with pytest.raises(ValueError, match="Calit2"):
+        select_parts(["Calit2"])
