@@ -9,23 +9,13 @@ import augury
 from augury.detectors.kshapead.model import running_mean, sand_weights
 from augury.errors import DataError, ParameterError
 from augury.stream import StreamScorer
+from cycle_support import W, planted_test, sine
 
 pytest.importorskip("tslearn")
 pytest.importorskip("stumpy")
 
-W = 20
-
-
-def _sine(n: int, seed: int, channels: int = 2) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)[:, None]
-    return np.sin(2 * np.pi * t / W + np.arange(channels)) + 0.05 * rng.normal(size=(n, channels))
-
-
-TRAIN = _sine(800, 0)
-TEST = _sine(400, 1)
-# one cycle of channel 1 is distorted: twice the frequency
-TEST[240:260, 1] = np.sin(4 * np.pi * np.arange(20) / W + 1.0)
+TRAIN = sine(800, 0)
+TEST = planted_test()
 
 
 def _fitted(**params) -> augury.Detector:
