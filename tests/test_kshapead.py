@@ -137,3 +137,20 @@ def test_training_series_shorter_than_one_subsequence_is_a_data_error() -> None:
     augury.create_detector("kshapead", "cpu", window=W).fit(TRAIN[:81])
     with pytest.raises(DataError):
         _fitted().decision_function(TEST[: W - 1])
+
+
+def test_fitting_and_scoring_leave_the_torch_thread_count_alone() -> None:
+    """tslearn's numba kernels reset OpenMP's thread count once torch has run: a deep detector
+    fitted next (an ensemble member, the next test) would change threads and its float sums."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.ones(64, 64) @ torch.ones(64, 64)  # torch's OpenMP pool is live, as after any deep fit
+        det = augury.create_detector("kshapead", "cpu", window=W, seed=2).fit(sine(600, 3))
+        assert torch.get_num_threads() == 1
+        det.decision_function(TEST)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

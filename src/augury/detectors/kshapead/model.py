@@ -41,6 +41,7 @@ from augury.base.params import Int, Rule
 from augury.detectors.matrixprofile.model import stump_profile
 from augury.detectors.per_channel import PER_CHANNEL_RULES, PerChannelDetector
 from augury.errors import DataError
+from augury.utils.threads import keep_torch_threads
 
 #: subsequence length L = SUBSEQUENCE_FACTOR · W (TSB-AD: ``subsequence_length=4*slidingWindow``)
 SUBSEQUENCE_FACTOR = 4
@@ -65,7 +66,8 @@ def _shape_distances(centroids: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(centroids, axis=1)
     # tslearn divides by the norms; a zero-norm (constant) centroid is at distance 1 from every other
     safe = np.where(norms > 0, norms, np.inf)
-    return 1.0 - cdist_normalized_cc(data, data, norms1=safe, norms2=safe, self_similarity=False)
+    with keep_torch_threads():
+        return 1.0 - cdist_normalized_cc(data, data, norms1=safe, norms2=safe, self_similarity=False)
 
 
 def _unit_interval_plus_one(v: np.ndarray) -> np.ndarray:
@@ -146,7 +148,7 @@ class KShapeAD(PerChannelDetector):
 
         for k in range(min(self.n_clusters, subs.shape[0]), 0, -1):
             model = KShape(n_clusters=k, max_iter=self.max_iter, random_state=self.seed)
-            with warnings.catch_warnings():
+            with keep_torch_threads(), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # zero-norm (flat) subsequences divide by 0
                 model.fit(subs[:, :, None])
             # tslearn retries a start that leaves a cluster empty and, when all ten fail, keeps no

@@ -31,7 +31,6 @@ series, so ``join="self"`` has no causal scores (``ParameterError``).
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 from typing import Any, ClassVar
 
@@ -40,26 +39,20 @@ import numpy as np
 from augury.base.params import Choice, Rule
 from augury.detectors.per_channel import PER_CHANNEL_RULES, PerChannelDetector
 from augury.errors import DataError, ParameterError
+from augury.utils.threads import keep_torch_threads
 
 
 def stump_profile(a: np.ndarray, m: int, b: np.ndarray | None = None) -> np.ndarray:
     """Matrix profile distances ``[len(a) − m + 1]``: self-join of ``a`` or AB-join of ``a`` against ``b``."""
     import stumpy
 
-    # numba's parallel kernels reset the OpenMP thread count that torch shares (1 → all cores): a deep
-    # detector fitted after this one (an ensemble member, the next test) would silently change threads
-    # and, with them, its floating-point sums. The caller's torch setting is put back.
-    torch = sys.modules.get("torch")
-    threads = torch.get_num_threads() if torch is not None else None
-    with warnings.catch_warnings():
+    with keep_torch_threads(), warnings.catch_warnings():
         # stumpy warns when many distances are ~0 (an AB-join of a series with itself): expected here.
         warnings.simplefilter("ignore", UserWarning)
         if b is None:
             out = stumpy.stump(a, m)
         else:
             out = stumpy.stump(a, m, T_B=b, ignore_trivial=False)
-    if threads is not None and torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
     return np.asarray(out[:, 0], dtype=np.float64)
 
 
