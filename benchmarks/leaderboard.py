@@ -3,7 +3,8 @@
     OMP_NUM_THREADS=1 flock /tmp/augury-heavy.lock python benchmarks/leaderboard.py \
         --methods knn,kmeansad --data-root ../shared/data --out leaderboard-results
 
-Resumable: runs already in ``--out`` are not run again. Writes ``<out>/leaderboard.md`` and
+Resumable: runs already in ``--out`` are not run again; ``--summary-only`` runs nothing and
+tables what is there. Writes ``<out>/leaderboard.md`` and
 ``<out>/leaderboard_parts.csv`` and prints the markdown.
 """
 
@@ -13,7 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
-from augury.bench.suite import SUITE, markdown, run_suite, select_parts
+from augury.bench.suite import SUITE, markdown, run_suite, select_parts, summarise_folder
 
 
 def main() -> None:
@@ -23,14 +24,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("leaderboard-results"))
     parser.add_argument("--preset", default="cpu")
     parser.add_argument("--workers", type=int, default=None, help="parallel runs (default: the runner's)")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="run nothing: the leaderboard of the runs already in --out (series every method finished)")
     parser.add_argument("--parts", default="", help="comma-separated part labels (default: all): "
                         + "; ".join(p.label for p in SUITE))
     args = parser.parse_args()
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     parts = select_parts([p.strip() for p in args.parts.split(",") if p.strip()] or None)
     t0 = time.perf_counter()
-    per_part, board = run_suite(methods, args.out, parts, preset=args.preset, data_root=args.data_root,
-                               workers=args.workers)
+    if args.summary_only:
+        per_part, board = summarise_folder(methods, args.out, parts, preset=args.preset, data_root=args.data_root)
+    else:
+        per_part, board = run_suite(methods, args.out, parts, preset=args.preset, data_root=args.data_root,
+                                   workers=args.workers)
     text = markdown(per_part, board) + f"\npreset {args.preset}; wall time of this invocation {time.perf_counter() - t0:.0f} s\n"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "leaderboard.md").write_text(text)

@@ -73,3 +73,20 @@ def test_select_parts_names_an_unknown_label() -> None:
     assert select_parts(["CalIt2"])[0].dataset == "CalIt2"
     with pytest.raises(ValueError, match="Calit2"):
         select_parts(["Calit2"])
+
+
+def test_summarise_folder_tables_the_stored_runs_without_running(tmp_path, monkeypatch) -> None:
+    import augury.bench.suite as suite
+    from augury.bench.store import ResultStore
+
+    table, pairs = _runs()
+    store = ResultStore(tmp_path)
+    for row in table.to_dict("records"):
+        store.record({**row, "preset": "cpu", "task": "detect", "seed": 0, "run_id": f"{row['dataset']}-{row['method']}"},
+                     None)
+    monkeypatch.setattr(suite, "suite_specs", lambda *args, **kwargs: pairs)
+    monkeypatch.setattr(suite, "run_grid", lambda *args, **kwargs: pytest.fail("summarise_folder ran something"))
+    parts, board = suite.summarise_folder(["m1", "m2"], tmp_path)
+    expected_parts, expected_board = summarise(table, pairs, ["m1", "m2"])
+    pd.testing.assert_frame_equal(board, expected_board)
+    assert list(parts["vus_pr"]) == list(expected_parts["vus_pr"])

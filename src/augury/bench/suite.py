@@ -22,6 +22,7 @@ import pandas as pd
 
 from augury.bench.config import RunSpec
 from augury.bench.grid import expand_grid, run_grid
+from augury.bench.store import ResultStore
 
 RANDOM = "random"
 
@@ -77,6 +78,15 @@ def run_suite(methods: Sequence[str], out: str | Path, parts: Sequence[Part] = S
     pairs = suite_specs(methods, parts, preset=preset, data_root=data_root, overrides=overrides)
     table = run_grid([s for _, s in pairs], out, workers=workers)
     return summarise(table, pairs, methods)
+
+
+def summarise_folder(methods: Sequence[str], out: str | Path, parts: Sequence[Part] = SUITE, *,
+                     preset: str = "cpu", data_root: str | Path | None = None,
+                     overrides: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The leaderboard of the runs already in ``out``, running nothing (a part's mean is over the
+    series every listed method finished, as in :func:`run_suite`)."""
+    pairs = suite_specs(methods, parts, preset=preset, data_root=data_root, overrides=overrides)
+    return summarise(ResultStore(out).table(), pairs, methods)
 
 
 def summarise(table: pd.DataFrame, pairs: Sequence[tuple[Part, RunSpec]],
