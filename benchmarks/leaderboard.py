@@ -13,8 +13,26 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
+
+import typer
 
 from augury.bench.suite import SUITE, markdown, run_suite, select_parts, summarise_folder
+from augury.cli._common import parse_overrides
+
+
+def parse_method_overrides(items: list[str], parser: argparse.ArgumentParser) -> dict[str, dict[str, Any]]:
+    """``["vanad.backbone=heatmap-mae"]`` → ``{"vanad": {"backbone": "heatmap-mae"}}`` (values as ``augury --set``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        method, dot, rest = item.partition(".")
+        if not dot or not method.strip() or "=" in method:
+            parser.error(f"--set expects METHOD.KEY=VALUE, got {item!r}")
+        try:
+            out.setdefault(method.strip(), {}).update(parse_overrides([rest]))
+        except typer.BadParameter as exc:
+            parser.error(f"{exc.message} (in {item!r})")
+    return out
 
 
 def main() -> None:
@@ -28,15 +46,23 @@ def main() -> None:
                         help="run nothing: the leaderboard of the runs already in --out (series every method finished)")
     parser.add_argument("--parts", default="", help="comma-separated part labels (default: all): "
                         + "; ".join(p.label for p in SUITE))
+    parser.add_argument("--set", dest="set_", action="append", default=[], metavar="METHOD.KEY=VALUE",
+                        help="a hyper-parameter of one method (JSON value, else a string); repeatable, "
+                        "e.g. --set vanad.backbone=heatmap-mae")
     args = parser.parse_args()
+    method_overrides = parse_method_overrides(args.set_, parser)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     parts = select_parts([p.strip() for p in args.parts.split(",") if p.strip()] or None)
     t0 = time.perf_counter()
     if args.summary_only:
-        per_part, board = summarise_folder(methods, args.out, parts, preset=args.preset, data_root=args.data_root)
+        try:
+            per_part, board = summarise_folder(methods, args.out, parts, preset=args.preset,
+                                               data_root=args.data_root, method_overrides=method_overrides)
+        except (FileNotFoundError, ValueError) as exc:
+            parser.error(str(exc))
     else:
         per_part, board = run_suite(methods, args.out, parts, preset=args.preset, data_root=args.data_root,
-                                   workers=args.workers)
+                                   method_overrides=method_overrides, workers=args.workers)
     text = markdown(per_part, board) + f"\npreset {args.preset}; wall time of this invocation {time.perf_counter() - t0:.0f} s\n"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "leaderboard.md").write_text(text)

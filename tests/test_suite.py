@@ -90,3 +90,30 @@ def test_summarise_folder_tables_the_stored_runs_without_running(tmp_path, monke
     expected_parts, expected_board = summarise(table, pairs, ["m1", "m2"])
     pd.testing.assert_frame_equal(board, expected_board)
     assert list(parts["vus_pr"]) == list(expected_parts["vus_pr"])
+
+
+def test_method_overrides_reach_only_their_method(monkeypatch) -> None:
+    import augury.bench.suite as suite
+
+    calls = []
+
+    def fake_expand(datasets, methods, **kwargs):
+        calls.append((methods[0], kwargs["overrides"]))
+        return [SimpleNamespace(dataset=datasets[0], method=m, config_hash=str(kwargs["overrides"])) for m in methods]
+
+    monkeypatch.setattr(suite, "expand_grid", fake_expand)
+    pairs = suite.suite_specs(["knn", "vanad"], (A, B), overrides={"seed": 3},
+                              method_overrides={"vanad": {"backbone": "heatmap-mae", "seed": 4}})
+    assert [(p.label, s.method) for p, s in pairs] == [("A", "knn"), ("A", "vanad"), ("B", "knn"), ("B", "vanad")]
+    assert dict(calls)["knn"] == {"seed": 3}
+    assert dict(calls)["vanad"] == {"seed": 4, "backbone": "heatmap-mae"}
+    with pytest.raises(ValueError, match="amad"):
+        suite.suite_specs(["knn"], (A,), method_overrides={"amad": {"epochs": 1}})
+
+
+def test_summarise_folder_of_an_empty_folder_says_so(tmp_path, monkeypatch) -> None:
+    import augury.bench.suite as suite
+
+    monkeypatch.setattr(suite, "suite_specs", lambda *args, **kwargs: [])
+    with pytest.raises(FileNotFoundError, match="no stored runs"):
+        suite.summarise_folder(["m1"], tmp_path)

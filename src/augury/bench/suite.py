@@ -12,7 +12,7 @@ parts; its rank is the mean of its per-part ranks (1 = best VUS-PR). The random 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,33 +60,52 @@ def select_parts(labels: Sequence[str] | None) -> tuple[Part, ...]:
 
 
 def suite_specs(methods: Sequence[str], parts: Sequence[Part] = SUITE, *, preset: str = "cpu",
-                data_root: str | Path | None = None,
-                overrides: dict[str, Any] | None = None) -> list[tuple[Part, RunSpec]]:
-    """Every run of the suite as ``(part, spec)`` pairs, parts in order."""
+                data_root: str | Path | None = None, overrides: dict[str, Any] | None = None,
+                method_overrides: Mapping[str, Mapping[str, Any]] | None = None) -> list[tuple[Part, RunSpec]]:
+    """Every run of the suite as ``(part, spec)`` pairs, parts in order.
+
+    ``overrides`` apply to every method; ``method_overrides`` (method → ``{key: value}``) to one
+    method only, on top of ``overrides``, so that e.g. VAN-AD's backbone can be set in a
+    leaderboard that also lists methods without that parameter.
+    """
+    method_overrides = method_overrides or {}
+    unknown = sorted(set(method_overrides) - set(methods))
+    if unknown:
+        raise ValueError(f"overrides for method(s) {unknown} that are not in the method list {list(methods)}")
     out = []
     for part in parts:
-        specs = expand_grid([part.dataset], methods, preset=preset, data_root=data_root, fleet=part.fleet,
-                            protocol=part.protocol, overrides=overrides)
-        out += [(part, s) for s in specs]
+        for method in methods:
+            merged = {**(overrides or {}), **method_overrides.get(method, {})} or None
+            specs = expand_grid([part.dataset], [method], preset=preset, data_root=data_root, fleet=part.fleet,
+                                protocol=part.protocol, overrides=merged)
+            out += [(part, s) for s in specs]
     return out
 
 
 def run_suite(methods: Sequence[str], out: str | Path, parts: Sequence[Part] = SUITE, *, preset: str = "cpu",
               data_root: str | Path | None = None, overrides: dict[str, Any] | None = None,
+              method_overrides: Mapping[str, Mapping[str, Any]] | None = None,
               workers: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run (or resume) the suite in ``out``; returns ``(per-part table, leaderboard)`` (see :func:`leaderboard`)."""
-    pairs = suite_specs(methods, parts, preset=preset, data_root=data_root, overrides=overrides)
+    pairs = suite_specs(methods, parts, preset=preset, data_root=data_root, overrides=overrides,
+                        method_overrides=method_overrides)
     table = run_grid([s for _, s in pairs], out, workers=workers)
     return summarise(table, pairs, methods)
 
 
 def summarise_folder(methods: Sequence[str], out: str | Path, parts: Sequence[Part] = SUITE, *,
                      preset: str = "cpu", data_root: str | Path | None = None,
-                     overrides: dict[str, Any] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     overrides: dict[str, Any] | None = None,
+                     method_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The leaderboard of the runs already in ``out``, running nothing (a part's mean is over the
     series every listed method finished, as in :func:`run_suite`)."""
-    pairs = suite_specs(methods, parts, preset=preset, data_root=data_root, overrides=overrides)
-    return summarise(ResultStore(out).table(), pairs, methods)
+    pairs = suite_specs(methods, parts, preset=preset, data_root=data_root, overrides=overrides,
+                        method_overrides=method_overrides)
+    table = ResultStore(out).table()
+    if table.empty:
+        raise FileNotFoundError(f"no stored runs in {out}: run the suite there first (without --summary-only)")
+    return summarise(table, pairs, methods)
 
 
 def summarise(table: pd.DataFrame, pairs: Sequence[tuple[Part, RunSpec]],
