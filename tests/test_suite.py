@@ -105,6 +105,7 @@ def test_method_overrides_reach_only_their_method(monkeypatch) -> None:
     pairs = suite.suite_specs(["knn", "vanad"], (A, B), overrides={"seed": 3},
                               method_overrides={"vanad": {"backbone": "heatmap-mae", "seed": 4}})
     assert [(p.label, s.method) for p, s in pairs] == [("A", "knn"), ("A", "vanad"), ("B", "knn"), ("B", "vanad")]
+    assert len(calls) == 4  # one call per part for the methods without their own overrides, one per overridden method
     assert dict(calls)["knn"] == {"seed": 3}
     assert dict(calls)["vanad"] == {"seed": 4, "backbone": "heatmap-mae"}
     with pytest.raises(ValueError, match="amad"):

@@ -72,11 +72,13 @@ def suite_specs(methods: Sequence[str], parts: Sequence[Part] = SUITE, *, preset
     unknown = sorted(set(method_overrides) - set(methods))
     if unknown:
         raise ValueError(f"overrides for method(s) {unknown} that are not in the method list {list(methods)}")
+    # one expand_grid call (one manifest read) per part for the methods that share the overrides
+    groups = [[m for m in methods if m not in method_overrides]] + [[m] for m in methods if m in method_overrides]
     out = []
     for part in parts:
-        for method in methods:
-            merged = {**(overrides or {}), **method_overrides.get(method, {})} or None
-            specs = expand_grid([part.dataset], [method], preset=preset, data_root=data_root, fleet=part.fleet,
+        for group in filter(None, groups):
+            merged = {**(overrides or {}), **method_overrides.get(group[0], {})} or None
+            specs = expand_grid([part.dataset], group, preset=preset, data_root=data_root, fleet=part.fleet,
                                 protocol=part.protocol, overrides=merged)
             out += [(part, s) for s in specs]
     return out
