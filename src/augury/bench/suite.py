@@ -102,11 +102,11 @@ def summarise_folder(methods: Sequence[str], out: str | Path, parts: Sequence[Pa
                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The leaderboard of the runs already in ``out``, running nothing (a part's mean is over the
     series every listed method finished, as in :func:`run_suite`)."""
-    pairs = suite_specs(methods, parts, preset=preset, data_root=data_root, overrides=overrides,
-                        method_overrides=method_overrides)
     table = ResultStore(out).table()
     if table.empty:
         raise FileNotFoundError(f"no stored runs in {out}: run the suite there first (without --summary-only)")
+    pairs = suite_specs(methods, parts, preset=preset, data_root=data_root, overrides=overrides,
+                        method_overrides=method_overrides)
     return summarise(table, pairs, methods)
 
 
