@@ -356,3 +356,18 @@ def test_a_one_core_affinity_records_one_thread(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert list(pd.read_csv(out / "results.csv")["threads"]) == [1]
+
+
+def test_progress_reaches_a_log_file_one_line_per_run(data_root, tmp_path):
+    import io
+
+    from rich.console import Console
+
+    log = io.StringIO()
+    specs = expand_grid(datasets=["A", "Short"], methods=["pca"], data_root=data_root)
+    run_grid(specs, tmp_path / "out", console=Console(file=log, width=200))
+    lines = [line for line in log.getvalue().splitlines() if line.startswith("bench ")]
+    assert len(lines) == 2
+    assert lines[0].startswith("bench 1/2 elapsed ") and " ETA " in lines[0]
+    assert lines[1].startswith("bench 2/2 ") and " ETA 0:00:00 " in lines[1]
+    assert {line.split(" ", 6)[6] for line in lines} == {"A pca s0: ok", "Short pca s0: failed"}

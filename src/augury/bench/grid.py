@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,44 @@ def expand_grid(
     return specs
 
 
+class _LineProgress:
+    """The part of rich's ``Progress`` the grid uses, printed as one line per update.
+
+    Lines read ``bench 12/91 elapsed 0:03:10 ETA 0:20:05 <description>``; the ETA assumes the
+    remaining runs take the mean time of the finished ones.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._total = 0
+        self._done = 0
+        self._start = 0.0
+
+    def __enter__(self) -> _LineProgress:
+        self._start = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, description: str, total: int) -> int:
+        self._total = total
+        return 0
+
+    def update(self, task: int, advance: int, description: str) -> None:
+        self._done += advance
+        elapsed = time.monotonic() - self._start
+        eta = elapsed / self._done * (self._total - self._done)
+        self._console.print(f"bench {self._done}/{self._total} elapsed {_clock(elapsed)} ETA {_clock(eta)} "
+                            f"{description}", highlight=False, markup=False)
+
+
+def _clock(seconds: float) -> str:
+    """``H:MM:SS`` of a duration in seconds."""
+    whole = int(round(seconds))
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
 def run_grid(
     specs: Sequence[RunSpec],
     out: str | Path,
@@ -237,7 +276,10 @@ def _run_locked(specs: Sequence[RunSpec], store: ResultStore, executor: str, wor
                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"))
     # Nothing to do: start no process pool and no Ray. Connecting (Ray) happens before the bar shows.
     results = execute(todo, executor, workers, ray_address) if todo else ()
-    with Progress(*columns, console=console, transient=False) as progress:
+    # rich draws its bar only on a terminal; a log file gets one plain line per finished run instead.
+    bar_or_lines = (Progress(*columns, console=console, transient=False) if console.is_terminal
+                    else _LineProgress(console))
+    with bar_or_lines as progress:
         bar = progress.add_task("", total=len(todo))
         for result in results:
             row = result["row"]
