@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# MSL per entity under TSB-AD's protocol (unsupervised detectors fit on the scored test span),
+# beside the default protocol's leaderboard rows: is the gap to TSB-AD's published MSL rows the
+# protocol? Usage: AUGURY_DATA=<data> bash benchmarks/msl_entities_tsbad.sh <out-folder>
+set -euo pipefail
+out=${1:?usage: msl_entities_tsbad.sh OUT}
+OMP_NUM_THREADS=1 augury bench --dataset MSL --fleet --protocol tsbad \
+    --method kmeansad,knn,pca-tsbad,poly --workers 2 --out "$out"
