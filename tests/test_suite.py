@@ -44,12 +44,18 @@ def test_parts_average_the_series_every_method_finished() -> None:
     a = parts[parts["part"] == "A"].set_index("method")
     assert a.loc["m1", "vus_pr"] == 0.4 and a.loc["m2", "vus_pr"] == 0.6  # dsA/2 dropped for both
     assert a.loc["m2", "n_failed"] == 1 and a.loc[RANDOM, "vus_pr"] == 0.1
+    # over its own finished series m1 keeps dsA/2 (0.4 and 0.9); m2 has only dsA/1
+    assert a.loc["m1", "own_vus_pr"] == pytest.approx(0.65) and a.loc["m2", "own_vus_pr"] == 0.6
     board = board.set_index("method")
     assert board.loc["m1", "mean_vus_pr"] == pytest.approx(0.6)  # (0.4 + 0.8) / 2
     assert board.loc["m2", "mean_vus_pr"] == pytest.approx(0.4)
+    assert board.loc["m1", "own_vus_pr"] == pytest.approx(0.725)  # (0.65 + 0.8) / 2
     # ranks include the random row: m2 is below random on B
     assert board.loc["m1", "mean_rank"] == 1.5 and board.loc["m2", "mean_rank"] == 2.0
     assert list(leaderboard(parts)["method"])[:2] == ["m1", "m2"]
+    # a per-part table written before own_vus_pr existed still gives a leaderboard
+    old = leaderboard(parts.drop(columns="own_vus_pr")).set_index("method")
+    assert "own_vus_pr" not in old and old.loc["m1", "mean_vus_pr"] == pytest.approx(0.6)
 
 
 def test_oracle_bound_takes_each_parts_best_single_method() -> None:
