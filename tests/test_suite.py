@@ -74,6 +74,16 @@ def test_markdown_has_both_tables_and_the_bound() -> None:
     assert "Oracle bound" in text and "mean VUS-PR 0.700 (A: m2, B: m1)" in text
 
 
+def test_markdown_of_an_ensemble_alone_has_no_oracle_bound() -> None:
+    table, pairs = _runs()
+    table["method"] = table["method"].replace({"m1": "ensemble"})
+    pairs = [(p, SimpleNamespace(dataset=s.dataset, method="ensemble" if s.method == "m1" else s.method,
+                                 config_hash=s.config_hash)) for p, s in pairs]
+    text = markdown(*summarise(table, pairs, ["ensemble"]))
+    assert "Oracle bound (best single method of each part, picked with the test labels): none" in text
+    assert "nan" not in text
+
+
 def test_select_parts_names_an_unknown_label() -> None:
     assert select_parts(None) == SUITE
     assert select_parts(["CalIt2"])[0].dataset == "CalIt2"
