@@ -6,6 +6,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -227,14 +228,9 @@ class _LineProgress:
         self._done += advance
         elapsed = time.monotonic() - self._start
         eta = elapsed / self._done * (self._total - self._done)
-        self._console.print(f"bench {self._done}/{self._total} elapsed {_clock(elapsed)} ETA {_clock(eta)} "
+        clock = [timedelta(seconds=round(t)) for t in (elapsed, eta)]  # H:MM:SS
+        self._console.print(f"bench {self._done}/{self._total} elapsed {clock[0]} ETA {clock[1]} "
                             f"{description}", highlight=False, markup=False)
-
-
-def _clock(seconds: float) -> str:
-    """``H:MM:SS`` of a duration in seconds."""
-    whole = int(round(seconds))
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
 def run_grid(
