@@ -67,6 +67,25 @@ def test_oracle_bound_takes_each_parts_best_single_method() -> None:
     assert oracle_bound(ensemble)[1] == {"A": "m1", "B": "m1"}  # the ensemble is not a candidate
 
 
+def test_the_per_series_oracle_picks_each_series_best_single_method() -> None:
+    rows, pairs = [], []
+    # m1 wins s1, m2 wins s2: the part's best method (m1, mean 0.5) is below the per-series pick (0.7)
+    for dataset, scores in (("dsA/1", {"m1": 0.9, "m2": 0.1, "ensemble": 1.0}),
+                            ("dsA/2", {"m1": 0.1, "m2": 0.5, "ensemble": 1.0})):
+        for method, vus in scores.items():
+            rows.append({"dataset": dataset, "method": method, "config_hash": method, "status": "ok",
+                         "vus_pr": vus, "auc_roc": 0.7, "wall_s": 1.0, "random_vus_pr": 0.1,
+                         "random_auc_roc": 0.5})
+            pairs.append((A, SimpleNamespace(dataset=dataset, method=method, config_hash=method)))
+    parts, board = summarise(pd.DataFrame(rows), pairs, ["m1", "m2", "ensemble"])
+    assert oracle_bound(parts)[0] == pytest.approx(0.5)
+    assert np.allclose(parts["series_oracle_vus_pr"], 0.7)  # the ensemble's 1.0 is not a pick
+    assert "Per-series oracle bound (best single method of each series, picked with its test labels): " \
+           "mean VUS-PR 0.700" in markdown(parts, board)
+    # a per-part table written before the column existed prints only the per-part bound
+    assert "Per-series" not in markdown(parts.drop(columns="series_oracle_vus_pr"), board)
+
+
 def test_markdown_has_both_tables_and_the_bound() -> None:
     table, pairs = _runs()
     text = markdown(*summarise(table, pairs, ["m1", "m2"]))
