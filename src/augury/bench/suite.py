@@ -128,8 +128,9 @@ def summarise(table: pd.DataFrame, pairs: Sequence[tuple[Part, RunSpec]],
         common = set.intersection(*per_method) if per_method else set()
         shared = ok[ok["dataset"].isin(common)]
         singles = shared[~shared["method"].isin(NOT_SINGLE)]
-        # A tighter bound than the per-part one: the best single method of each series, picked
-        # with that series' labels, so no selector that reads scores only can exceed it.
+        # Above the per-part bound: the best single method of each series, picked with that
+        # series' labels, so no rule that selects one of these methods per series exceeds it
+        # (a combination that beats its members on a series can).
         series_oracle = singles.groupby("dataset")["vus_pr"].max().mean() if not singles.empty else np.nan
         for method in methods:
             mine = shared[shared["method"] == method]
