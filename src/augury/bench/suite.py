@@ -199,9 +199,9 @@ def markdown(parts: pd.DataFrame, board: pd.DataFrame) -> str:
               else "none, since no single method (other than the ensemble) is listed")
     text = (f"## Leaderboard\n\n{table(board)}\n\n## VUS-PR per part\n\n{table(wide)}\n\n"
             f"Oracle bound (best single method of each part, picked with the test labels): {oracle}.\n")
-    per_series = (parts.groupby("part", sort=False)["series_oracle_vus_pr"].first()
-                  if "series_oracle_vus_pr" in parts else pd.Series(dtype=float))
-    if best and not per_series.empty and per_series.notna().all():
-        text += (f"Per-series oracle bound (best single method of each series, picked with its test labels): "
-                 f"mean VUS-PR {per_series.mean():.3f}.\n")
+    if best and "series_oracle_vus_pr" in parts:  # absent from per-part tables written before it existed
+        per_series = parts.groupby("part", sort=False)["series_oracle_vus_pr"].first()
+        if per_series.notna().all():
+            text += (f"Per-series oracle bound (best single method of each series, picked with its test labels): "
+                     f"mean VUS-PR {per_series.mean():.3f}.\n")
     return text
